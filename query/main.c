@@ -1,0 +1,59 @@
+/* main.c — tidings-query: answers queries from the LMDB database, read-only.
+ *
+ * Parse configuration, bind, serve until SIGTERM/SIGINT, close. Many query
+ * processes may run beside the store and beside each other. */
+#include <stdio.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "log.h"
+#include "record.h"
+#include "query_server.h"
+
+static td_option s_opts[] = {
+    {"data", "./tidings-data", "data directory (opened read-only)", false, NULL},
+    {"query", "tcp://127.0.0.1:7404", "ROUTER endpoint clients connect to (REQ or DEALER)",
+     false, NULL},
+    {"max-frame", "4M", "largest request frame", false, NULL},
+    {"log-level", "info", "debug | info | warn | error", false, NULL},
+};
+#define N_OPTS (sizeof s_opts / sizeof s_opts[0])
+
+int main(int argc, char **argv)
+{
+    int rc = td_config_parse(s_opts, N_OPTS, argc, argv, "tidings-query",
+                             "The tidings query server: answers ping, stats, article.get, "
+                             "event.get,\nevent.list, story.get, entity.get and rejects.list "
+                             "from the database that\ntidings-store writes. It never writes.",
+                             NULL);
+    if (rc != 0) {
+        td_config_free(s_opts, N_OPTS);
+        return rc > 0 ? 0 : 2;
+    }
+    int level = td_log_level_parse(td_config_get(s_opts, N_OPTS, "log-level"));
+    if (level < 0) {
+        fprintf(stderr, "tidings-query: bad --log-level (see --help)\n");
+        td_config_free(s_opts, N_OPTS);
+        return 2;
+    }
+    td_log_init("tidings-query", (td_log_level)level);
+    td_daemon_signals();
+
+    td_query_server_opts so = {
+        .data = td_config_get(s_opts, N_OPTS, "data"),
+        .query = td_config_get(s_opts, N_OPTS, "query"),
+        .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
+    };
+    td_query_server *server = td_query_server_new(&so);
+    if (!server) {
+        td_config_free(s_opts, N_OPTS);
+        return 1;
+    }
+    td_info("tidings-query %s ready", TD_VERSION);
+    td_daemon_ready("serving");
+    rc = td_query_server_run(server);
+    td_daemon_stopping();
+    td_query_server_destroy(&server);
+    td_config_free(s_opts, N_OPTS);
+    return rc;
+}

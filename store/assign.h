@@ -1,0 +1,45 @@
+/* assign.h — links each stored article to an event and a story, and keeps
+ * the event aggregates and the entity records in step.
+ *
+ * For now every new article starts its own event and story (issue 2). The
+ * interface is the one streaming clustering will implement (issue 4): it may
+ * keep an in-memory candidate index of recently active events, which is why
+ * it hears about transaction outcomes (a batch can be redone after a map
+ * growth or aborted, and the index must match what is committed).
+ */
+#ifndef TD_ASSIGN_H
+#define TD_ASSIGN_H
+
+#include "arena.h"
+#include "db.h"
+#include "notices.h"
+#include "record.h"
+
+typedef struct td_assign td_assign;
+
+/* New assigner; NULL when out of memory. */
+td_assign *td_assign_new(void);
+void td_assign_destroy(td_assign **self_p);
+
+/* Assign a new article `a` (a->id set, times set) to an event and story:
+ * writes the event, story and entity records in `txn`, sets a->event and
+ * a->story (strings in `arena`) and appends event.created/event.updated to
+ * `notices`. Returns TD_DB_OK or the database error (the caller then drops
+ * the transaction). */
+td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
+                           td_notices *notices);
+
+/* A new version `a` replaces the stored `old` (same id): `a` keeps old's
+ * event and story, whose aggregates and entity counts are refreshed. */
+td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
+                          const td_article *old, td_article *a, td_notices *notices);
+
+/* The transaction with the assignments since the last call committed /
+ * was abandoned (keep or roll back in-memory state). */
+void td_assign_committed(td_assign *self);
+void td_assign_aborted(td_assign *self);
+
+/* Summary of a body: its first sentences, at most `max` bytes, in `arena`. */
+char *td_assign_summary(const char *body, size_t max, td_arena *arena);
+
+#endif

@@ -1,0 +1,999 @@
+/* db.c — the LMDB schema, environment and transactions; see db.h.
+ *
+ * The only file that includes <lmdb.h>. Everything that knows a DBI name, a
+ * key layout or an LMDB flag is here, so a schema change is one file plus a
+ * TD_RECORD_VERSION bump.
+ */
+#include "db.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+#include "log.h"
+
+/* Named databases, in td_dbi order. Adding one: append here and to td_dbi,
+ * create it in s_open_dbis, and bump TD_RECORD_VERSION when old readers
+ * must know about it. */
+static const char *const s_dbi_names[TD_DBI_COUNT] = {
+    "meta",     "articles", "keys",          "events",  "event_time",
+    "stories",  "entities", "entity_events", "rejects",
+};
+
+/* Counter keys in `meta`, in td_ctr order. */
+static const char *const s_ctr_names[TD_CTR_COUNT] = {
+    "articles", "events", "stories", "rejects", "seq",
+    "event_next", "story_next", "reject_next", "map_grows",
+};
+
+#define META_VERSION "version"
+#define META_MAP_SIZE "map_size"
+#define LOCK_FILE "store.lock"
+#define DATA_FILE "data.mdb"
+#define MAX_DBS 32          /* room for the index and later databases */
+#define MAX_READERS 1024    /* query processes x their snapshots */
+#define GROW_MIN ((uint64_t)64 << 20)
+#define ENTITY_FORMAT 1
+
+struct td_txn {
+    td_db *db;
+    MDB_txn *txn;
+    bool write;
+    int failed;                 /* first LMDB error that poisoned the txn */
+    bool ctr_loaded, ctr_dirty;
+    uint64_t ctr[TD_CTR_COUNT];
+};
+
+struct td_db {
+    MDB_env *env;
+    MDB_dbi dbi[TD_DBI_COUNT];
+    char *dir;
+    bool readonly;
+    int lock_fd;
+    td_txn wtxn;                /* the one write transaction */
+    int grows_pending;          /* map growths not yet recorded in meta */
+    msgpack_sbuffer sbuf;       /* packing buffer for puts */
+    msgpack_packer pk;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+const char *td_db_strerror(td_db_rc rc)
+{
+    switch (rc) {
+    case TD_DB_OK: return "ok";
+    case TD_DB_NOTFOUND: return "not found";
+    case TD_DB_FULL: return "database map full";
+    case TD_DB_NODB: return "no database yet";
+    case TD_DB_LOCKED: return "data directory locked by another store";
+    case TD_DB_VERSION: return "unsupported schema version";
+    case TD_DB_NOSPACE: return "no space left on device";
+    case TD_DB_BADVAL: return "key or value not storable";
+    case TD_DB_ERROR: return "database error";
+    }
+    return "unknown";
+}
+
+int td_db_sync_parse(const char *name)
+{
+    if (!name || strcmp(name, "full") == 0)
+        return TD_SYNC_FULL;
+    if (strcmp(name, "nometasync") == 0)
+        return TD_SYNC_NOMETASYNC;
+    if (strcmp(name, "nosync") == 0)
+        return TD_SYNC_NOSYNC;
+    return -1;
+}
+
+static td_db_rc s_rc(int mrc)
+{
+    switch (mrc) {
+    case MDB_SUCCESS: return TD_DB_OK;
+    case MDB_NOTFOUND: return TD_DB_NOTFOUND;
+    case MDB_MAP_FULL: return TD_DB_FULL;
+    case MDB_BAD_VALSIZE: return TD_DB_BADVAL;
+    case ENOSPC:
+    case EDQUOT: return TD_DB_NOSPACE;
+    default: return TD_DB_ERROR;
+    }
+}
+
+static void s_put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)v;
+}
+
+static uint64_t s_get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static MDB_val s_mv(const void *p, size_t len)
+{
+    MDB_val v = {len, (void *)p};
+    return v;
+}
+
+static int s_mkdirs(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return -1;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* Take the writer's lock on the data directory. flock (not a pidfile): the
+ * kernel drops it when the process dies, even by SIGKILL. */
+static td_db_rc s_lock_dir(td_db *self)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", self->dir, LOCK_FILE);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        td_error("cannot open lock file %s: %s", path, strerror(errno));
+        return TD_DB_ERROR;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        td_error("data directory %s is in use by another tidings-store%s%s%s; "
+                 "refusing to start a second writer",
+                 self->dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+        close(fd);
+        return TD_DB_LOCKED;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+        td_warn("cannot write pid to %s: %s", path, strerror(errno));
+    self->lock_fd = fd;
+    return TD_DB_OK;
+}
+
+/* ---- environment -------------------------------------------------------- */
+
+static td_db_rc s_check_version(td_db *self, MDB_txn *txn, bool create)
+{
+    MDB_val k = s_mv(META_VERSION, strlen(META_VERSION)), v;
+    int mrc = mdb_get(txn, self->dbi[TD_DBI_META], &k, &v);
+    if (mrc == MDB_NOTFOUND && create) {
+        unsigned char b[4] = {0, 0, 0, TD_RECORD_VERSION};
+        v = s_mv(b, 4);
+        mrc = mdb_put(txn, self->dbi[TD_DBI_META], &k, &v, 0);
+        if (mrc)
+            td_error("cannot write schema version: %s", mdb_strerror(mrc));
+        else
+            td_info("created a new database in %s (schema %d)", self->dir, TD_RECORD_VERSION);
+        return s_rc(mrc);
+    }
+    if (mrc == MDB_NOTFOUND)
+        return TD_DB_NODB;
+    if (mrc) {
+        td_error("cannot read schema version: %s", mdb_strerror(mrc));
+        return TD_DB_ERROR;
+    }
+    if (v.mv_size != 4) {
+        td_error("%s: schema version record is damaged", self->dir);
+        return TD_DB_VERSION;
+    }
+    const unsigned char *b = v.mv_data;
+    uint32_t ver = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    if (ver != TD_RECORD_VERSION) {
+        td_error("%s holds schema version %u but this build reads version %d; %s", self->dir,
+                 ver, TD_RECORD_VERSION,
+                 ver > TD_RECORD_VERSION ? "use a newer tidings" : "migrate the data first");
+        return TD_DB_VERSION;
+    }
+    return TD_DB_OK;
+}
+
+static td_db_rc s_open_dbis(td_db *self)
+{
+    MDB_txn *txn;
+    int mrc = mdb_txn_begin(self->env, NULL, self->readonly ? MDB_RDONLY : 0, &txn);
+    if (mrc) {
+        td_error("cannot begin transaction in %s: %s", self->dir, mdb_strerror(mrc));
+        return s_rc(mrc);
+    }
+    for (int i = 0; i < TD_DBI_COUNT; i++) {
+        mrc = mdb_dbi_open(txn, s_dbi_names[i], self->readonly ? 0 : MDB_CREATE, &self->dbi[i]);
+        if (mrc == MDB_NOTFOUND) {
+            mdb_txn_abort(txn);
+            return TD_DB_NODB;
+        }
+        if (mrc) {
+            td_error("cannot open database '%s': %s", s_dbi_names[i], mdb_strerror(mrc));
+            mdb_txn_abort(txn);
+            return s_rc(mrc);
+        }
+    }
+    td_db_rc rc = s_check_version(self, txn, !self->readonly);
+    if (rc == TD_DB_OK && !self->readonly) {
+        MDB_envinfo info;
+        mdb_env_info(self->env, &info);
+        unsigned char b[8];
+        s_put_u64(b, info.me_mapsize);
+        MDB_val k = s_mv(META_MAP_SIZE, strlen(META_MAP_SIZE)), v = s_mv(b, 8);
+        rc = s_rc(mdb_put(txn, self->dbi[TD_DBI_META], &k, &v, 0));
+    }
+    if (rc != TD_DB_OK) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
+    /* commit, also for the read-only txn: DBI handles opened in a txn only
+     * outlive it when it commits */
+    mrc = mdb_txn_commit(txn);
+    if (mrc) {
+        td_error("cannot commit schema: %s", mdb_strerror(mrc));
+        return s_rc(mrc);
+    }
+    return TD_DB_OK;
+}
+
+td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
+{
+    td_db_rc dummy;
+    td_db_rc *rc = rc_out ? rc_out : &dummy;
+    *rc = TD_DB_ERROR;
+    if (!opts || !opts->dir || !*opts->dir)
+        return NULL;
+    td_db *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->lock_fd = -1;
+    self->readonly = opts->readonly;
+    self->dir = strdup(opts->dir);
+    msgpack_sbuffer_init(&self->sbuf);
+    msgpack_packer_init(&self->pk, &self->sbuf, msgpack_sbuffer_write);
+    if (!self->dir)
+        goto fail;
+
+    char data[4096];
+    snprintf(data, sizeof data, "%s/%s", self->dir, DATA_FILE);
+    if (self->readonly) {
+        struct stat st;
+        if (stat(data, &st) != 0) {
+            *rc = errno == ENOENT ? TD_DB_NODB : TD_DB_ERROR;
+            if (*rc == TD_DB_ERROR)
+                td_error("cannot read %s: %s", data, strerror(errno));
+            goto fail;
+        }
+    } else {
+        if (s_mkdirs(self->dir) != 0) {
+            td_error("cannot create data directory %s: %s", self->dir, strerror(errno));
+            goto fail;
+        }
+        if ((*rc = s_lock_dir(self)) != TD_DB_OK)
+            goto fail;
+        *rc = TD_DB_ERROR;
+    }
+
+    int mrc = mdb_env_create(&self->env);
+    if (mrc) {
+        td_error("mdb_env_create: %s", mdb_strerror(mrc));
+        goto fail;
+    }
+    mdb_env_set_maxdbs(self->env, MAX_DBS);
+    mdb_env_set_maxreaders(self->env, MAX_READERS);
+    /* NOTLS: a read txn is not tied to a thread; NORDAHEAD: lookups are
+     * random, read-ahead would only evict useful pages */
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
+    if (self->readonly)
+        flags |= MDB_RDONLY;
+    else if (opts->sync == TD_SYNC_NOMETASYNC)
+        flags |= MDB_NOMETASYNC;
+    else if (opts->sync == TD_SYNC_NOSYNC)
+        flags |= MDB_NOSYNC;
+    mrc = mdb_env_open(self->env, self->dir, flags, 0644);
+    if (mrc) {
+        if (self->readonly && mrc == ENOENT) {
+            *rc = TD_DB_NODB;
+        } else {
+            td_error("cannot open LMDB environment in %s: %s", self->dir, mdb_strerror(mrc));
+            *rc = s_rc(mrc) == TD_DB_NOSPACE ? TD_DB_NOSPACE : TD_DB_ERROR;
+        }
+        goto fail;
+    }
+    if (!self->readonly) {
+        /* the map is address space, not disk: reserve a lot up front, and
+         * never shrink below what an earlier run grew it to */
+        uint64_t want = opts->map_size ? opts->map_size : TD_DB_MAP_DEFAULT;
+        MDB_envinfo info;
+        mdb_env_info(self->env, &info);
+        if (info.me_mapsize < want && (mrc = mdb_env_set_mapsize(self->env, want)) != 0) {
+            td_error("cannot set map size %llu: %s", (unsigned long long)want,
+                     mdb_strerror(mrc));
+            goto fail;
+        }
+    }
+    int dead = td_db_reader_check(self);
+    if (dead > 0)
+        td_info("cleared %d stale reader slot(s)", dead);
+    if ((*rc = s_open_dbis(self)) != TD_DB_OK)
+        goto fail;
+    self->wtxn.db = self;
+    return self;
+fail:
+    td_db_destroy(&self);
+    return NULL;
+}
+
+void td_db_destroy(td_db **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_db *self = *self_p;
+    if (self->env)
+        mdb_env_close(self->env);
+    if (self->lock_fd >= 0)
+        close(self->lock_fd);   /* releases the flock */
+    msgpack_sbuffer_destroy(&self->sbuf);
+    free(self->dir);
+    free(self);
+    *self_p = NULL;
+}
+
+int td_db_reader_check(td_db *self)
+{
+    int dead = 0;
+    if (self && self->env)
+        mdb_reader_check(self->env, &dead);
+    return dead;
+}
+
+uint64_t td_db_map_size(td_db *self)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(self->env, &info) != 0)
+        return 0;
+    return info.me_mapsize;
+}
+
+uint64_t td_db_file_bytes(td_db *self)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", self->dir, DATA_FILE);
+    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+td_db_rc td_db_grow(td_db *self)
+{
+    uint64_t cur = td_db_map_size(self);
+    uint64_t next = cur * 2 > cur + GROW_MIN ? cur * 2 : cur + GROW_MIN;
+    int mrc = mdb_env_set_mapsize(self->env, next);
+    if (mrc) {
+        td_error("cannot grow the map to %llu bytes: %s", (unsigned long long)next,
+                 mdb_strerror(mrc));
+        return s_rc(mrc);
+    }
+    self->grows_pending++;
+    td_warn("database map full at %llu bytes: grew it to %llu", (unsigned long long)cur,
+            (unsigned long long)next);
+    return TD_DB_OK;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+static void s_txn_init(td_txn *t, td_db *db, MDB_txn *txn, bool write)
+{
+    memset(t, 0, sizeof *t);
+    t->db = db;
+    t->txn = txn;
+    t->write = write;
+}
+
+/* Remember the first error that leaves the LMDB txn unusable. */
+static td_db_rc s_note(td_txn *t, int mrc, const char *what)
+{
+    if (mrc == MDB_SUCCESS || mrc == MDB_NOTFOUND)
+        return s_rc(mrc);
+    if (mrc == MDB_BAD_VALSIZE) /* refused before any change: txn still fine */
+        return TD_DB_BADVAL;
+    if (!t->failed)
+        t->failed = mrc;
+    if (mrc != MDB_MAP_FULL)
+        td_warn("%s: %s", what, mdb_strerror(mrc));
+    return s_rc(mrc);
+}
+
+static td_db_rc s_ctr_flush(td_txn *t)
+{
+    td_db *db = t->db;
+    if (db->grows_pending) {
+        t->ctr_dirty = true;
+        td_txn_counter_add(t, TD_CTR_MAP_GROWS, db->grows_pending);
+        unsigned char b[8];
+        s_put_u64(b, td_db_map_size(db));
+        td_db_rc rc = td_txn_put(t, TD_DBI_META, META_MAP_SIZE, strlen(META_MAP_SIZE), b, 8);
+        if (rc)
+            return rc;
+    }
+    if (!t->ctr_dirty)
+        return TD_DB_OK;
+    for (int i = 0; i < TD_CTR_COUNT; i++) {
+        unsigned char b[8];
+        s_put_u64(b, t->ctr[i]);
+        td_db_rc rc = td_txn_put(t, TD_DBI_META, s_ctr_names[i], strlen(s_ctr_names[i]), b, 8);
+        if (rc)
+            return rc;
+    }
+    return TD_DB_OK;
+}
+
+td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
+{
+    if (!self || self->readonly)
+        return TD_DB_ERROR;
+    for (int attempt = 0;; attempt++) {
+        MDB_txn *txn;
+        int mrc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        if (mrc) {
+            td_error("cannot begin write transaction: %s", mdb_strerror(mrc));
+            return s_rc(mrc);
+        }
+        td_txn *t = &self->wtxn;
+        s_txn_init(t, self, txn, true);
+        td_db_rc rc = fn(t, arg);
+        if (rc == TD_DB_OK && t->failed)
+            rc = s_rc(t->failed);
+        if (rc == TD_DB_OK)
+            rc = s_ctr_flush(t);
+        if (rc == TD_DB_OK && t->failed)
+            rc = s_rc(t->failed);
+        if (rc == TD_DB_OK) {
+            /* commit returns once the data (and, with sync=full, the meta
+             * page) is on disk: the caller acknowledges only after this */
+            mrc = mdb_txn_commit(txn);
+            t->txn = NULL;
+            if (mrc == MDB_SUCCESS) {
+                self->grows_pending = 0;
+                return TD_DB_OK;
+            }
+            rc = s_rc(mrc);
+            if (rc != TD_DB_FULL)
+                td_error("commit failed: %s", mdb_strerror(mrc));
+        } else {
+            mdb_txn_abort(txn);
+            t->txn = NULL;
+        }
+        if (rc != TD_DB_FULL || attempt >= 24)
+            return rc;
+        /* the map is full: no txn is open now, so it can be resized; the
+         * batch is redone from the start on a bigger map */
+        if ((rc = td_db_grow(self)) != TD_DB_OK)
+            return rc;
+    }
+}
+
+td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
+{
+    *txn_p = NULL;
+    td_txn *t = malloc(sizeof *t);
+    if (!t)
+        return TD_DB_ERROR;
+    for (int attempt = 0;; attempt++) {
+        MDB_txn *txn;
+        int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
+        if (mrc == MDB_MAP_RESIZED && attempt < 3) {
+            /* the writer grew the map past ours: adopt its size (no txn of
+             * ours is open, as the query daemon is single-threaded) */
+            mrc = mdb_env_set_mapsize(self->env, 0);
+            if (mrc == MDB_SUCCESS)
+                continue;
+        }
+        if (mrc) {
+            td_warn("cannot begin read transaction: %s", mdb_strerror(mrc));
+            free(t);
+            return s_rc(mrc);
+        }
+        s_txn_init(t, self, txn, false);
+        *txn_p = t;
+        return TD_DB_OK;
+    }
+}
+
+void td_txn_end(td_txn **txn_p)
+{
+    if (!txn_p || !*txn_p)
+        return;
+    td_txn *t = *txn_p;
+    if (t->txn)
+        mdb_txn_abort(t->txn);
+    if (t != &t->db->wtxn)
+        free(t);
+    else
+        t->txn = NULL;
+    *txn_p = NULL;
+}
+
+td_db *td_txn_db(td_txn *txn)
+{
+    return txn->db;
+}
+
+td_db_rc td_txn_get(td_txn *t, td_dbi dbi, const void *key, size_t klen, td_val *val)
+{
+    if (!klen || klen > TD_DB_MAX_KEY)
+        return klen ? TD_DB_NOTFOUND : TD_DB_BADVAL;
+    MDB_val k = s_mv(key, klen), v;
+    int mrc = mdb_get(t->txn, t->db->dbi[dbi], &k, &v);
+    if (mrc == MDB_SUCCESS && val) {
+        val->data = v.mv_data;
+        val->len = v.mv_size;
+    }
+    return s_note(t, mrc, "mdb_get");
+}
+
+td_db_rc td_txn_put(td_txn *t, td_dbi dbi, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+    if (!t->write)
+        return TD_DB_ERROR;
+    if (!klen || klen > TD_DB_MAX_KEY)
+        return TD_DB_BADVAL;
+    if (t->failed)
+        return s_rc(t->failed);
+    MDB_val k = s_mv(key, klen), v = s_mv(val, vlen);
+    return s_note(t, mdb_put(t->txn, t->db->dbi[dbi], &k, &v, 0), "mdb_put");
+}
+
+td_db_rc td_txn_del(td_txn *t, td_dbi dbi, const void *key, size_t klen)
+{
+    if (!t->write)
+        return TD_DB_ERROR;
+    if (!klen || klen > TD_DB_MAX_KEY)
+        return TD_DB_BADVAL;
+    if (t->failed)
+        return s_rc(t->failed);
+    MDB_val k = s_mv(key, klen);
+    return s_note(t, mdb_del(t->txn, t->db->dbi[dbi], &k, NULL), "mdb_del");
+}
+
+uint64_t td_txn_entries(td_txn *t, td_dbi dbi)
+{
+    MDB_stat st;
+    if (mdb_stat(t->txn, t->db->dbi[dbi], &st) != 0)
+        return 0;
+    return st.ms_entries;
+}
+
+static void s_ctr_load(td_txn *t)
+{
+    if (t->ctr_loaded)
+        return;
+    for (int i = 0; i < TD_CTR_COUNT; i++) {
+        td_val v;
+        t->ctr[i] = 0;
+        if (td_txn_get(t, TD_DBI_META, s_ctr_names[i], strlen(s_ctr_names[i]), &v) ==
+                TD_DB_OK &&
+            v.len == 8)
+            t->ctr[i] = s_get_u64(v.data);
+    }
+    t->ctr_loaded = true;
+}
+
+uint64_t td_txn_counter(td_txn *t, td_ctr ctr)
+{
+    if ((unsigned)ctr >= TD_CTR_COUNT)
+        return 0;
+    s_ctr_load(t);
+    return t->ctr[ctr];
+}
+
+uint64_t td_txn_counter_add(td_txn *t, td_ctr ctr, int64_t delta)
+{
+    if ((unsigned)ctr >= TD_CTR_COUNT || !t->write)
+        return 0;
+    s_ctr_load(t);
+    if (delta < 0 && (uint64_t)-delta > t->ctr[ctr])
+        t->ctr[ctr] = 0;
+    else
+        t->ctr[ctr] += (uint64_t)delta;
+    t->ctr_dirty = true;
+    return t->ctr[ctr];
+}
+
+/* ---- cursors -------------------------------------------------------------
+ * A td_cur is an MDB_cursor; the type only hides LMDB from other files. */
+
+td_db_rc td_cur_open(td_txn *t, td_dbi dbi, td_cur **cur_p)
+{
+    MDB_cursor *c;
+    int mrc = mdb_cursor_open(t->txn, t->db->dbi[dbi], &c);
+    *cur_p = mrc ? NULL : (td_cur *)c;
+    return s_note(t, mrc, "mdb_cursor_open");
+}
+
+void td_cur_close(td_cur **cur_p)
+{
+    if (cur_p && *cur_p) {
+        mdb_cursor_close((MDB_cursor *)*cur_p);
+        *cur_p = NULL;
+    }
+}
+
+static td_db_rc s_cur_get(td_cur *cur, MDB_val *k, td_val *key, td_val *val, MDB_cursor_op op)
+{
+    MDB_val kk = k ? *k : (MDB_val){0, NULL}, v;
+    int mrc = mdb_cursor_get((MDB_cursor *)cur, &kk, &v, op);
+    if (mrc == MDB_SUCCESS) {
+        if (key) {
+            key->data = kk.mv_data;
+            key->len = kk.mv_size;
+        }
+        if (val) {
+            val->data = v.mv_data;
+            val->len = v.mv_size;
+        }
+    } else if (mrc != MDB_NOTFOUND) {
+        td_warn("mdb_cursor_get: %s", mdb_strerror(mrc));
+    }
+    return s_rc(mrc);
+}
+
+td_db_rc td_cur_first(td_cur *cur, td_val *key, td_val *val)
+{
+    return s_cur_get(cur, NULL, key, val, MDB_FIRST);
+}
+
+td_db_rc td_cur_last(td_cur *cur, td_val *key, td_val *val)
+{
+    return s_cur_get(cur, NULL, key, val, MDB_LAST);
+}
+
+td_db_rc td_cur_next(td_cur *cur, td_val *key, td_val *val)
+{
+    return s_cur_get(cur, NULL, key, val, MDB_NEXT);
+}
+
+td_db_rc td_cur_prev(td_cur *cur, td_val *key, td_val *val)
+{
+    return s_cur_get(cur, NULL, key, val, MDB_PREV);
+}
+
+td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val)
+{
+    if (!klen || klen > TD_DB_MAX_KEY + 8)
+        return TD_DB_BADVAL;
+    MDB_val kk = s_mv(k, klen);
+    return s_cur_get(cur, &kk, key, val, MDB_SET_RANGE);
+}
+
+td_db_rc td_cur_before(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val)
+{
+    td_db_rc rc = td_cur_seek(cur, k, klen, NULL, NULL);
+    if (rc == TD_DB_OK)
+        return td_cur_prev(cur, key, val);
+    if (rc == TD_DB_NOTFOUND)
+        return td_cur_last(cur, key, val);
+    return rc;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+static size_t s_slen(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+td_db_rc td_db_article_get(td_txn *t, const char *id, td_val *raw)
+{
+    return td_txn_get(t, TD_DBI_ARTICLES, id, s_slen(id), raw);
+}
+
+td_db_rc td_db_article_put(td_txn *t, const td_article *a)
+{
+    td_db *db = t->db;
+    msgpack_sbuffer_clear(&db->sbuf);
+    if (td_article_pack(&db->pk, a) != 0)
+        return TD_DB_BADVAL;
+    return td_txn_put(t, TD_DBI_ARTICLES, a->id, s_slen(a->id), db->sbuf.data, db->sbuf.size);
+}
+
+td_db_rc td_db_key_get(td_txn *t, const char *key, td_arena *arena, uint64_t *hash,
+                       char **article_id)
+{
+    td_val v;
+    td_db_rc rc = td_txn_get(t, TD_DBI_KEYS, key, s_slen(key), &v);
+    if (rc)
+        return rc;
+    if (v.len < 9) {
+        td_warn("keys record for '%s' is damaged", key);
+        return TD_DB_ERROR;
+    }
+    if (hash)
+        *hash = s_get_u64(v.data);
+    if (article_id &&
+        !(*article_id = td_arena_strndup(arena, (const char *)v.data + 8, v.len - 8)))
+        return TD_DB_ERROR;
+    return TD_DB_OK;
+}
+
+td_db_rc td_db_key_put(td_txn *t, const char *key, uint64_t hash, const char *article_id)
+{
+    size_t n = s_slen(article_id);
+    if (!n || n > TD_DB_MAX_KEY)
+        return TD_DB_BADVAL;
+    unsigned char buf[8 + TD_DB_MAX_KEY];
+    s_put_u64(buf, hash);
+    memcpy(buf + 8, article_id, n);
+    return td_txn_put(t, TD_DBI_KEYS, key, s_slen(key), buf, 8 + n);
+}
+
+td_db_rc td_db_event_get(td_txn *t, const char *id, td_val *raw)
+{
+    return td_txn_get(t, TD_DBI_EVENTS, id, s_slen(id), raw);
+}
+
+size_t td_db_timekey(int64_t time, const char *id, unsigned char *out, size_t cap)
+{
+    size_t n = s_slen(id);   /* an empty id gives the 8-byte prefix of `time` */
+    if (n > TD_DB_MAX_KEY - 8 || cap < 8 + n)
+        return 0;
+    /* flipping the sign bit makes big-endian bytes sort like signed times */
+    s_put_u64(out, (uint64_t)time ^ ((uint64_t)1 << 63));
+    if (n)
+        memcpy(out + 8, id, n);
+    return 8 + n;
+}
+
+int td_db_timekey_split(const void *key, size_t len, int64_t *time, const char **id,
+                        size_t *idlen)
+{
+    if (len <= 8)
+        return -1;
+    if (time)
+        *time = (int64_t)(s_get_u64(key) ^ ((uint64_t)1 << 63));
+    if (id)
+        *id = (const char *)key + 8;
+    if (idlen)
+        *idlen = len - 8;
+    return 0;
+}
+
+td_db_rc td_db_event_put(td_txn *t, const td_event *e, int64_t old_last_seen)
+{
+    td_db *db = t->db;
+    unsigned char tk[TD_DB_MAX_KEY];
+    size_t tklen;
+    if (!s_slen(e->id))
+        return TD_DB_BADVAL;
+    if (old_last_seen != TD_TIME_NONE && old_last_seen != e->last_seen) {
+        tklen = td_db_timekey(old_last_seen, e->id, tk, sizeof tk);
+        td_db_rc rc = tklen ? td_txn_del(t, TD_DBI_EVENT_TIME, tk, tklen) : TD_DB_BADVAL;
+        if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+            return rc;
+    }
+    tklen = td_db_timekey(e->last_seen, e->id, tk, sizeof tk);
+    if (!tklen)
+        return TD_DB_BADVAL;
+    td_db_rc rc = td_txn_put(t, TD_DBI_EVENT_TIME, tk, tklen, "", 0);
+    if (rc)
+        return rc;
+    msgpack_sbuffer_clear(&db->sbuf);
+    if (td_event_pack(&db->pk, e) != 0)
+        return TD_DB_BADVAL;
+    return td_txn_put(t, TD_DBI_EVENTS, e->id, s_slen(e->id), db->sbuf.data, db->sbuf.size);
+}
+
+td_db_rc td_db_story_get(td_txn *t, const char *id, td_val *raw)
+{
+    return td_txn_get(t, TD_DBI_STORIES, id, s_slen(id), raw);
+}
+
+td_db_rc td_db_story_put(td_txn *t, const td_story *s)
+{
+    td_db *db = t->db;
+    msgpack_sbuffer_clear(&db->sbuf);
+    if (td_story_pack(&db->pk, s) != 0)
+        return TD_DB_BADVAL;
+    return td_txn_put(t, TD_DBI_STORIES, s->id, s_slen(s->id), db->sbuf.data, db->sbuf.size);
+}
+
+td_db_rc td_db_reject_add(td_txn *t, const td_reject *r, uint64_t *seq_out)
+{
+    td_db *db = t->db;
+    msgpack_sbuffer_clear(&db->sbuf);
+    if (td_reject_pack(&db->pk, r) != 0)
+        return TD_DB_BADVAL;
+    uint64_t seq = td_txn_counter_add(t, TD_CTR_REJECT_NEXT, 1);
+    unsigned char k[8];
+    s_put_u64(k, seq);
+    td_db_rc rc = td_txn_put(t, TD_DBI_REJECTS, k, 8, db->sbuf.data, db->sbuf.size);
+    if (rc == TD_DB_OK) {
+        td_txn_counter_add(t, TD_CTR_REJECTS, 1);
+        if (seq_out)
+            *seq_out = seq;
+    }
+    return rc;
+}
+
+/* ---- entities --------------------------------------------------------------
+ * `entities` value (format 1): u8 format, u8 kind, u64 BE articles, name.
+ * Binary rather than msgpack: it is internal to the store, never sent. */
+
+size_t td_db_entity_norm(const char *name, char *out, size_t cap)
+{
+    if (!name || !cap)
+        return 0;
+    if (cap > TD_DB_ENTITY_KEY)
+        cap = TD_DB_ENTITY_KEY;
+    utf8proc_uint8_t *folded = NULL;
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)name, 0, &folded,
+                                      UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                          UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
+                                          UTF8PROC_IGNORE);
+    const char *src = n >= 0 ? (const char *)folded : name;
+    size_t w = 0;
+    bool space = false;
+    for (const char *p = src; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            space = w > 0;
+            continue;
+        }
+        if (space) {
+            if (w + 1 >= cap)
+                break;
+            out[w++] = ' ';
+            space = false;
+        }
+        if (w + 1 >= cap)
+            break;
+        out[w++] = n >= 0 ? (char)c : (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+    /* a cut in the middle of a UTF-8 sequence: drop its partial bytes */
+    size_t s = w;
+    while (s > 0 && ((unsigned char)out[s - 1] & 0xC0) == 0x80)
+        s--;
+    if (s > 0 && ((unsigned char)out[s - 1] & 0xC0) == 0xC0) {
+        unsigned char lead = (unsigned char)out[s - 1];
+        size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        if (w - (s - 1) < need)
+            w = s - 1;
+    }
+    while (w > 0 && out[w - 1] == ' ')
+        w--;
+    out[w] = '\0';
+    free(folded);
+    return w;
+}
+
+td_db_rc td_db_entity_get(td_txn *t, const char *key, td_arena *arena, td_entity_rec *out)
+{
+    td_val v;
+    td_db_rc rc = td_txn_get(t, TD_DBI_ENTITIES, key, s_slen(key), &v);
+    if (rc)
+        return rc == TD_DB_BADVAL ? TD_DB_NOTFOUND : rc;
+    const unsigned char *p = v.data;
+    if (v.len < 10 || p[0] != ENTITY_FORMAT) {
+        td_warn("entity record for '%s' is damaged", key);
+        return TD_DB_ERROR;
+    }
+    out->kind = p[1] <= TD_ENT_OTHER ? (td_entity_kind)p[1] : TD_ENT_OTHER;
+    out->articles = s_get_u64(p + 2);
+    out->name = td_arena_strndup(arena, (const char *)p + 10, v.len - 10);
+    return out->name ? TD_DB_OK : TD_DB_ERROR;
+}
+
+td_db_rc td_db_entity_put(td_txn *t, const char *key, const td_entity_rec *e)
+{
+    size_t nl = s_slen(e->name);
+    if (nl > TD_MAX_SHORT)
+        nl = TD_MAX_SHORT;
+    unsigned char buf[10 + TD_MAX_SHORT];
+    buf[0] = ENTITY_FORMAT;
+    buf[1] = (unsigned char)e->kind;
+    s_put_u64(buf + 2, e->articles);
+    if (nl)
+        memcpy(buf + 10, e->name, nl);
+    return td_txn_put(t, TD_DBI_ENTITIES, key, s_slen(key), buf, 10 + nl);
+}
+
+static size_t s_link_key(const char *key, const char *event_id, unsigned char *out)
+{
+    size_t kl = s_slen(key), el = s_slen(event_id);
+    if (!kl || kl >= TD_DB_ENTITY_KEY || kl + 1 + el > TD_DB_MAX_KEY)
+        return 0;
+    memcpy(out, key, kl);
+    out[kl] = '\0';   /* NUL sorts first: "ab" + NUL never mixes with "abc" */
+    if (el)
+        memcpy(out + kl + 1, event_id, el);
+    return kl + 1 + el;
+}
+
+td_db_rc td_db_entity_link(td_txn *t, const char *key, const char *event_id)
+{
+    unsigned char k[TD_DB_MAX_KEY];
+    size_t kl = s_link_key(key, event_id, k);
+    if (!kl || !s_slen(event_id))
+        return TD_DB_BADVAL;
+    return td_txn_put(t, TD_DBI_ENTITY_EVENTS, k, kl, "", 0);
+}
+
+td_db_rc td_db_entity_events(td_txn *t, const char *key, td_arena *arena, size_t max,
+                             char ***ids_out, size_t *n_out, bool *more)
+{
+    unsigned char prefix[TD_DB_MAX_KEY];
+    size_t pl = s_link_key(key, NULL, prefix);
+    *ids_out = NULL;
+    *n_out = 0;
+    if (more)
+        *more = false;
+    if (!pl)
+        return TD_DB_OK;
+    size_t cap = 16, n = 0;
+    char **ids = td_arena_alloc(arena, cap * sizeof *ids);
+    td_cur *c;
+    td_db_rc rc = ids ? td_cur_open(t, TD_DBI_ENTITY_EVENTS, &c) : TD_DB_ERROR;
+    if (rc)
+        return rc;
+    td_val k;
+    for (rc = td_cur_seek(c, prefix, pl, &k, NULL); rc == TD_DB_OK;
+         rc = td_cur_next(c, &k, NULL)) {
+        if (k.len <= pl || memcmp(k.data, prefix, pl) != 0)
+            break;
+        if (n == max) {
+            if (more)
+                *more = true;
+            break;
+        }
+        if (n == cap) {
+            char **grown = td_arena_alloc(arena, 2 * cap * sizeof *ids);
+            if (!grown) {
+                rc = TD_DB_ERROR;
+                break;
+            }
+            memcpy(grown, ids, n * sizeof *ids);
+            ids = grown;
+            cap *= 2;
+        }
+        if (!(ids[n] = td_arena_strndup(arena, (const char *)k.data + pl, k.len - pl))) {
+            rc = TD_DB_ERROR;
+            break;
+        }
+        n++;
+    }
+    td_cur_close(&c);
+    if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+        return rc;
+    *ids_out = ids;
+    *n_out = n;
+    return TD_DB_OK;
+}
+
+void td_db_stats(td_txn *t, td_stats *s)
+{
+    s->articles = td_txn_counter(t, TD_CTR_ARTICLES);
+    s->events = td_txn_counter(t, TD_CTR_EVENTS);
+    s->stories = td_txn_counter(t, TD_CTR_STORIES);
+    s->rejects = td_txn_counter(t, TD_CTR_REJECTS);
+    s->seq = td_txn_counter(t, TD_CTR_SEQ);
+    s->db_bytes = td_db_file_bytes(t->db);
+    s->map_bytes = td_db_map_size(t->db);
+    s->version = TD_VERSION;
+}

@@ -1,0 +1,234 @@
+/* db.h — the LMDB schema and transactions of tidings.
+ *
+ * db.c is the only file that includes <lmdb.h>: the named databases, their
+ * key layouts, the schema version and the transaction rules live there. The
+ * store opens the environment read-write (one writer per data directory,
+ * enforced with a lock file); any number of tidings-query processes open it
+ * read-only beside it (LMDB MVCC).
+ *
+ * Named databases (schema TD_RECORD_VERSION, see docs/storage.md):
+ *   meta        "version" → u32 BE; counter names → u64 BE
+ *   articles    article id → td_article_pack bytes (the wire Article)
+ *   keys        idempotency key → u64 BE content hash + article id
+ *   events      event id → td_event_pack bytes
+ *   event_time  u64 BE (last_seen, sign-flipped) + event id → empty
+ *   stories     story id → td_story_pack bytes
+ *   entities    normalised name → entity record (binary, see db.c)
+ *   entity_events  normalised name + NUL + event id → empty
+ *   rejects     u64 BE sequence → td_reject_pack bytes
+ *
+ * Values returned by get/cursor calls (td_val) point into the LMDB map: they
+ * stay valid until the transaction ends or, in a write transaction, until the
+ * next write — copy before keeping.
+ */
+#ifndef TD_DB_H
+#define TD_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "codec.h"
+#include "record.h"
+
+/* Reserved map size (virtual address space; the file grows as written). */
+#define TD_DB_MAP_DEFAULT ((uint64_t)64 << 30)
+/* Longest key td_db writes. LMDB's limit is 511; longer ids/keys are hashed. */
+#define TD_DB_MAX_KEY 480
+/* Longest normalised entity name (bytes, with the NUL). */
+#define TD_DB_ENTITY_KEY 256
+
+typedef struct td_db td_db;
+typedef struct td_txn td_txn;
+typedef struct td_cur td_cur;
+
+typedef enum {
+    TD_DB_OK = 0,
+    TD_DB_NOTFOUND,   /* no such key */
+    TD_DB_FULL,       /* map full: td_db_write grows the map and redoes */
+    TD_DB_NODB,       /* read-only open: the store has not created it yet */
+    TD_DB_LOCKED,     /* another store holds the data directory */
+    TD_DB_VERSION,    /* schema version newer/unknown */
+    TD_DB_NOSPACE,    /* disk full: nothing committed, retry later */
+    TD_DB_BADVAL,     /* key empty or too long, or a record would not pack */
+    TD_DB_ERROR,      /* anything else (logged with mdb_strerror) */
+} td_db_rc;
+
+/* Human-readable text of a td_db_rc. */
+const char *td_db_strerror(td_db_rc rc);
+
+typedef enum { TD_SYNC_FULL = 0, TD_SYNC_NOMETASYNC, TD_SYNC_NOSYNC } td_db_sync;
+
+/* Parse "full" | "nometasync" | "nosync"; -1 when unknown. */
+int td_db_sync_parse(const char *name);
+
+typedef struct {
+    const char *dir;     /* data directory; the writer creates it */
+    uint64_t map_size;   /* 0 = TD_DB_MAP_DEFAULT; an existing bigger map is kept */
+    td_db_sync sync;     /* writer durability; full = every commit synced */
+    bool readonly;       /* MDB_RDONLY: never writes data (tidings-query) */
+} td_db_opts;
+
+typedef enum {
+    TD_DBI_META = 0,
+    TD_DBI_ARTICLES,
+    TD_DBI_KEYS,
+    TD_DBI_EVENTS,
+    TD_DBI_EVENT_TIME,
+    TD_DBI_STORIES,
+    TD_DBI_ENTITIES,
+    TD_DBI_ENTITY_EVENTS,
+    TD_DBI_REJECTS,
+    TD_DBI_COUNT
+} td_dbi;
+
+/* Persistent counters in `meta`. The *_NEXT ones hand out ids. */
+typedef enum {
+    TD_CTR_ARTICLES = 0,
+    TD_CTR_EVENTS,
+    TD_CTR_STORIES,
+    TD_CTR_REJECTS,
+    TD_CTR_SEQ,          /* last notification sequence number */
+    TD_CTR_EVENT_NEXT,
+    TD_CTR_STORY_NEXT,
+    TD_CTR_REJECT_NEXT,
+    TD_CTR_MAP_GROWS,    /* times the map was grown */
+    TD_CTR_COUNT
+} td_ctr;
+
+typedef struct {
+    const void *data;
+    size_t len;
+} td_val;
+
+/* ---- environment --------------------------------------------------------- */
+
+/* Open the environment. Writer: creates the directory, takes the directory
+ * lock (TD_DB_LOCKED when another store has it), creates the schema or checks
+ * its version, clears stale reader slots. Read-only: TD_DB_NODB while the
+ * store has not created the database yet (retry later). Returns NULL with
+ * *rc set on failure (the reason is logged). */
+td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc);
+
+/* Close; NULL-safe; sets *self_p = NULL. No transaction may be open. */
+void td_db_destroy(td_db **self_p);
+
+/* Clear reader slots of dead processes; returns how many were cleared. */
+int td_db_reader_check(td_db *self);
+
+/* Current map size in bytes and the size of the data file. */
+uint64_t td_db_map_size(td_db *self);
+uint64_t td_db_file_bytes(td_db *self);
+
+/* Grow the map (doubling, at least +64 MiB). No transaction may be open. */
+td_db_rc td_db_grow(td_db *self);
+
+/* ---- transactions ------------------------------------------------------- */
+
+/* Body of a write transaction. It must be replayable: td_db_write calls it
+ * again from scratch on a fresh transaction after growing a full map, so it
+ * derives everything from the transaction and resets its own side effects
+ * (e.g. pending acks) at the start. Return TD_DB_OK to commit. */
+typedef td_db_rc (*td_db_write_fn)(td_txn *txn, void *arg);
+
+/* Run `fn` in a write transaction and commit it (synced per opts.sync).
+ * MDB_MAP_FULL (in fn or at commit) aborts, grows the map and calls fn
+ * again. Returns TD_DB_OK once committed, else the failure (aborted;
+ * TD_DB_NOSPACE when the disk is full). */
+td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg);
+
+/* Begin a read-only snapshot (adopts a map grown by the writer). */
+td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p);
+
+/* End a read snapshot; NULL-safe; sets *txn_p = NULL. */
+void td_txn_end(td_txn **txn_p);
+
+/* The environment of a transaction. */
+td_db *td_txn_db(td_txn *txn);
+
+/* Generic access, for modules that add their own records (e.g. an index). */
+td_db_rc td_txn_get(td_txn *txn, td_dbi dbi, const void *key, size_t klen, td_val *val);
+td_db_rc td_txn_put(td_txn *txn, td_dbi dbi, const void *key, size_t klen,
+                    const void *val, size_t vlen);
+td_db_rc td_txn_del(td_txn *txn, td_dbi dbi, const void *key, size_t klen);
+/* Entries in a database. */
+uint64_t td_txn_entries(td_txn *txn, td_dbi dbi);
+
+/* Counters: read (0 when never set), add (write txn only; returns the new
+ * value). Writes are kept in the transaction and stored at commit. */
+uint64_t td_txn_counter(td_txn *txn, td_ctr ctr);
+uint64_t td_txn_counter_add(td_txn *txn, td_ctr ctr, int64_t delta);
+
+/* ---- cursors ------------------------------------------------------------ */
+
+td_db_rc td_cur_open(td_txn *txn, td_dbi dbi, td_cur **cur_p);
+void td_cur_close(td_cur **cur_p);
+td_db_rc td_cur_first(td_cur *cur, td_val *key, td_val *val);
+td_db_rc td_cur_last(td_cur *cur, td_val *key, td_val *val);
+td_db_rc td_cur_next(td_cur *cur, td_val *key, td_val *val);
+td_db_rc td_cur_prev(td_cur *cur, td_val *key, td_val *val);
+/* Position at the first key >= `k` (TD_DB_NOTFOUND past the end). */
+td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val);
+/* Position at the last key < `k` (newest-first paging below a cursor). */
+td_db_rc td_cur_before(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val);
+
+/* ---- records ------------------------------------------------------------ */
+
+/* Stored article (raw td_article_pack bytes). */
+td_db_rc td_db_article_get(td_txn *txn, const char *id, td_val *raw);
+/* Pack and store `a` under a->id. */
+td_db_rc td_db_article_put(td_txn *txn, const td_article *a);
+
+/* Idempotency key → content hash and article id (id copied into `arena`). */
+td_db_rc td_db_key_get(td_txn *txn, const char *key, td_arena *arena, uint64_t *hash,
+                       char **article_id);
+td_db_rc td_db_key_put(td_txn *txn, const char *key, uint64_t hash, const char *article_id);
+
+td_db_rc td_db_event_get(td_txn *txn, const char *id, td_val *raw);
+/* Store `e` and keep event_time in step: `old_last_seen` is the stored
+ * event's last_seen (TD_TIME_NONE for a new event). */
+td_db_rc td_db_event_put(td_txn *txn, const td_event *e, int64_t old_last_seen);
+
+td_db_rc td_db_story_get(td_txn *txn, const char *id, td_val *raw);
+td_db_rc td_db_story_put(td_txn *txn, const td_story *s);
+
+/* Append a reject; its sequence number goes to *seq (may be NULL). */
+td_db_rc td_db_reject_add(td_txn *txn, const td_reject *r, uint64_t *seq);
+
+/* An entity: what the `entities` database keeps per normalised name. Its
+ * events are in `entity_events` (one small key per link, so linking costs
+ * the same however many events an entity has). */
+typedef struct {
+    char *name;           /* as first seen */
+    td_entity_kind kind;
+    uint64_t articles;    /* articles mentioning it */
+} td_entity_rec;
+
+/* Normalised entity key (NFKC, case-folded, blanks collapsed and trimmed)
+ * into `out` (NUL-terminated, at most TD_DB_ENTITY_KEY bytes used); returns
+ * its length, 0 when the name is empty. All entity calls take this key. */
+size_t td_db_entity_norm(const char *name, char *out, size_t cap);
+
+td_db_rc td_db_entity_get(td_txn *txn, const char *key, td_arena *arena, td_entity_rec *out);
+td_db_rc td_db_entity_put(td_txn *txn, const char *key, const td_entity_rec *e);
+/* Link an entity to an event (idempotent). */
+td_db_rc td_db_entity_link(td_txn *txn, const char *key, const char *event_id);
+/* Up to `max` event ids linked to the entity (in id order, copied to
+ * `arena`); *more tells whether some were left out. */
+td_db_rc td_db_entity_events(td_txn *txn, const char *key, td_arena *arena, size_t max,
+                             char ***ids, size_t *n, bool *more);
+
+/* event_time keys: 8 bytes of sign-flipped big-endian time, then the id.
+ * `out` needs 8 + strlen(id) bytes; returns the key length (0 when the id is
+ * too long). An empty or NULL id gives the 8-byte prefix, which sorts before
+ * every key of that time. */
+size_t td_db_timekey(int64_t t, const char *id, unsigned char *out, size_t cap);
+/* Split a time key; returns -1 when it is not one. `id` is not terminated. */
+int td_db_timekey_split(const void *key, size_t len, int64_t *t, const char **id,
+                        size_t *idlen);
+
+/* Counts and sizes for `stats` (fills the db fields of `s`). */
+void td_db_stats(td_txn *txn, td_stats *s);
+
+#endif

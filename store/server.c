@@ -1,0 +1,237 @@
+/* server.c — the store's poll loop; see store_server.h.
+ *
+ * One thread: receive what is waiting, commit it as one batch when the batch
+ * is full or batch_ms after its first message, then acknowledge and publish.
+ * LMDB allows one writer anyway, and the commit's fsync dominates; batching
+ * is what spreads that cost over many articles.
+ */
+#include "store_server.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "notices.h"
+#include "writer.h"
+
+#define READER_CHECK_MS 60000   /* clear reader slots of killed query processes */
+#define LINK_HWM 10000
+
+struct td_store_server {
+    td_db *db;
+    td_store_server_opts opts;
+    void *ctx, *router, *pub;
+    td_writer *writer;
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    int64_t batch_deadline;     /* mono ms at which the open batch commits */
+};
+
+td_store_server *td_store_server_new(td_db *db, const td_store_server_opts *opts)
+{
+    td_store_server *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->db = db;
+    self->opts = *opts;
+    if (self->opts.batch_max < 1)
+        self->opts.batch_max = 1;
+    if (self->opts.batch_ms < 0)
+        self->opts.batch_ms = 0;
+    if (!self->opts.batch_bytes)
+        self->opts.batch_bytes = 64u << 20;
+    msgpack_sbuffer_init(&self->sbuf);
+    msgpack_packer_init(&self->pk, &self->sbuf, msgpack_sbuffer_write);
+    self->ctx = zmq_ctx_new();
+    if (!self->ctx)
+        goto fail;
+    /* the link carries analysed articles (bigger than submissions): bound
+     * frames generously, but bound them */
+    int64_t max_link = (int64_t)(opts->max_frame ? opts->max_frame : TD_MAX_FRAME_DEFAULT) * 4;
+    self->router = td_sock_bind(self->ctx, ZMQ_ROUTER, opts->store, max_link, LINK_HWM);
+    self->pub = td_sock_bind(self->ctx, ZMQ_PUB, opts->publish, 0, 0);
+    self->writer = td_writer_new(db);
+    if (!self->router || !self->pub || !self->writer)
+        goto fail;
+    return self;
+fail:
+    td_store_server_destroy(&self);
+    return NULL;
+}
+
+void td_store_server_destroy(td_store_server **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_store_server *self = *self_p;
+    td_writer_destroy(&self->writer);
+    td_sock_close(&self->router);
+    td_sock_close(&self->pub);
+    if (self->ctx)
+        zmq_ctx_term(self->ctx);
+    msgpack_sbuffer_destroy(&self->sbuf);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Envelope kept with each message: one byte "a REQ delimiter followed the
+ * routing id", then the routing id. */
+static void s_on_ack(void *ctx, const void *env, size_t env_len, const td_ack *ack)
+{
+    td_store_server *self = ctx;
+    if (env_len < 2)
+        return;
+    msgpack_sbuffer_clear(&self->sbuf);
+    if (td_ack_pack(&self->pk, ack) != 0) {
+        td_warn("cannot pack an acknowledgement");
+        return;
+    }
+    const unsigned char *e = env;
+    const void *data[3] = {e + 1, "", self->sbuf.data};
+    size_t len[3] = {env_len - 1, 0, self->sbuf.size};
+    if (!e[0]) {
+        data[1] = self->sbuf.data;
+        len[1] = self->sbuf.size;
+    }
+    /* never block the writer on a slow or vanished worker: it retries */
+    if (td_sock_sendv(self->router, data, len, e[0] ? 3 : 2, ZMQ_DONTWAIT) != 0)
+        td_warn("acknowledgement not sent: %s", zmq_strerror(errno));
+}
+
+static void s_on_notice(void *ctx, const td_notice *n)
+{
+    td_store_server *self = ctx;
+    td_notice_publish(self->pub, n);
+}
+
+static void s_commit(td_store_server *self)
+{
+    if (!td_writer_count(self->writer))
+        return;
+    size_t n = td_writer_count(self->writer);
+    int64_t t0 = td_mono_us();
+    td_writer_sink sink = {.ack = s_on_ack, .notice = s_on_notice, .ctx = self};
+    td_db_rc rc = td_writer_commit(self->writer, &sink);
+    if (rc == TD_DB_OK)
+        td_debug("committed %zu message(s) in %lld us", n, (long long)(td_mono_us() - t0));
+}
+
+/* Receive one multipart message without waiting. Returns 1 when one was
+ * added to the batch, 0 when nothing was waiting, -1 on error. */
+static int s_recv_one(td_store_server *self)
+{
+    zmq_msg_t first, part, last;
+    zmq_msg_init(&first);
+    int rc;
+    do
+        rc = zmq_msg_recv(&first, self->router, ZMQ_DONTWAIT);
+    while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        zmq_msg_close(&first);
+        return errno == EAGAIN ? 0 : -1;
+    }
+    zmq_msg_init(&last);
+    size_t middle = 0, middle_bytes = 0;
+    bool have_last = false;
+    int more = zmq_msg_more(&first);
+    while (more) {
+        zmq_msg_init(&part);
+        do
+            rc = zmq_msg_recv(&part, self->router, 0);
+        while (rc < 0 && errno == EINTR);
+        if (rc < 0) {
+            zmq_msg_close(&part);
+            break;
+        }
+        more = zmq_msg_more(&part);
+        if (have_last) {
+            middle++;
+            middle_bytes += zmq_msg_size(&last);
+        }
+        zmq_msg_close(&last);
+        zmq_msg_init(&last);
+        zmq_msg_move(&last, &part);
+        zmq_msg_close(&part);
+        have_last = true;
+    }
+    unsigned char env[TD_WRITER_ENVELOPE];
+    size_t rid = zmq_msg_size(&first);
+    if (rid > sizeof env - 1)
+        rid = sizeof env - 1;
+    env[0] = middle == 1 && middle_bytes == 0;   /* REQ peers add a delimiter */
+    memcpy(env + 1, zmq_msg_data(&first), rid);
+    const void *frame = have_last ? zmq_msg_data(&last) : "";
+    size_t len = have_last ? zmq_msg_size(&last) : 0;
+    if (td_writer_add(self->writer, env, rid + 1, frame, len, td_now_ms()) != 0) {
+        /* out of memory for this batch: commit it and try once more */
+        s_commit(self);
+        if (td_writer_add(self->writer, env, rid + 1, frame, len, td_now_ms()) != 0)
+            td_error("out of memory: a %zu-byte message was dropped", len);
+    }
+    zmq_msg_close(&first);
+    zmq_msg_close(&last);
+    return 1;
+}
+
+/* Take everything waiting, committing whenever a batch fills. */
+static void s_recv_all(td_store_server *self)
+{
+    while (1) {
+        bool was_empty = td_writer_count(self->writer) == 0;
+        int rc = s_recv_one(self);
+        if (rc <= 0) {
+            if (rc < 0 && errno != ETERM)
+                td_warn("receive on the store link: %s", zmq_strerror(errno));
+            return;
+        }
+        if (was_empty)
+            self->batch_deadline = td_mono_ms() + self->opts.batch_ms;
+        if (td_writer_count(self->writer) >= (size_t)self->opts.batch_max ||
+            td_writer_bytes(self->writer) >= self->opts.batch_bytes)
+            s_commit(self);
+    }
+}
+
+int td_store_server_run(td_store_server *self)
+{
+    zmq_pollitem_t items[1] = {{self->router, 0, ZMQ_POLLIN, 0}};
+    int64_t next_check = td_mono_ms() + READER_CHECK_MS;
+    td_info("serving: link %s, notifications %s, batches of %d / %d ms", self->opts.store,
+            self->opts.publish, self->opts.batch_max, self->opts.batch_ms);
+    while (!td_daemon_stop) {
+        long timeout = 1000;
+        if (td_writer_count(self->writer)) {
+            int64_t left = self->batch_deadline - td_mono_ms();
+            timeout = left > 0 ? (long)left : 0;
+        }
+        int rc = zmq_poll(items, 1, timeout);
+        if (rc < 0 && errno != EINTR) {
+            td_error("zmq_poll: %s", zmq_strerror(errno));
+            break;
+        }
+        if (rc > 0)
+            s_recv_all(self);
+        if (td_writer_count(self->writer) && td_mono_ms() >= self->batch_deadline)
+            s_commit(self);
+        if (td_mono_ms() >= next_check) {
+            int dead = td_db_reader_check(self->db);
+            if (dead)
+                td_warn("cleared %d stale reader slot(s)", dead);
+            next_check = td_mono_ms() + READER_CHECK_MS;
+        }
+    }
+    /* drain: whatever has arrived is committed and acknowledged before exit */
+    s_recv_all(self);
+    s_commit(self);
+    td_writer_totals t;
+    td_writer_totals_get(self->writer, &t);
+    td_info("stopping: %llu stored, %llu updated, %llu unchanged, %llu rejected, "
+            "%llu failed in %llu commits",
+            (unsigned long long)t.stored, (unsigned long long)t.updated,
+            (unsigned long long)t.unchanged, (unsigned long long)t.rejected,
+            (unsigned long long)t.failed, (unsigned long long)t.commits);
+    return 0;
+}

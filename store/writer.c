@@ -1,0 +1,340 @@
+/* writer.c — batches, idempotent keys and the write transaction; see writer.h. */
+#include "writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "assign.h"
+#include "keys.h"
+#include "log.h"
+#include "notices.h"
+
+#define BATCH_ARENA ((size_t)1 << 30)  /* decoded frames of one batch */
+#define ID_ATTEMPTS 8                  /* derived ids tried on a collision */
+
+typedef struct {
+    unsigned char env[TD_WRITER_ENVELOPE];
+    size_t env_len;
+    td_store_msg msg;      /* decoded frame (batch arena) */
+    td_reject bad;         /* the reject record of a frame that did not decode */
+    bool decoded;
+    int64_t at;            /* arrival, ms */
+    td_ack ack;            /* outcome of the current attempt (work arena) */
+    bool has_ack;
+} s_item;
+
+struct td_writer {
+    td_db *db;
+    td_assign *assign;
+    td_notices *notices;
+    td_arena *batch;       /* lives for one batch */
+    td_arena *work;        /* lives for one transaction attempt */
+    s_item *items;
+    size_t n, cap, bytes;
+    td_writer_totals totals, attempt;
+};
+
+td_writer *td_writer_new(td_db *db)
+{
+    td_writer *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->db = db;
+    self->assign = td_assign_new();
+    self->notices = td_notices_new();
+    self->batch = td_arena_new(BATCH_ARENA);
+    self->work = td_arena_new(BATCH_ARENA);
+    if (!self->assign || !self->notices || !self->batch || !self->work)
+        td_writer_destroy(&self);
+    return self;
+}
+
+void td_writer_destroy(td_writer **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_writer *self = *self_p;
+    td_assign_destroy(&self->assign);
+    td_notices_destroy(&self->notices);
+    td_arena_destroy(&self->batch);
+    td_arena_destroy(&self->work);
+    free(self->items);
+    free(self);
+    *self_p = NULL;
+}
+
+size_t td_writer_count(const td_writer *self)
+{
+    return self->n;
+}
+
+size_t td_writer_bytes(const td_writer *self)
+{
+    return self->bytes;
+}
+
+void td_writer_totals_get(const td_writer *self, td_writer_totals *out)
+{
+    *out = self->totals;
+}
+
+int td_writer_add(td_writer *self, const void *env, size_t env_len, const void *frame,
+                  size_t len, int64_t now)
+{
+    if (self->n == self->cap) {
+        size_t cap = self->cap ? self->cap * 2 : 256;
+        s_item *items = realloc(self->items, cap * sizeof *items);
+        if (!items)
+            return -1;
+        self->items = items;
+        self->cap = cap;
+    }
+    s_item *it = &self->items[self->n];
+    memset(it, 0, sizeof *it);
+    it->env_len = env_len < sizeof it->env ? env_len : sizeof it->env;
+    if (it->env_len)
+        memcpy(it->env, env, it->env_len);
+    it->at = now;
+
+    td_error err = {0};
+    if (td_store_msg_decode(frame, len, self->batch, &it->msg, &err) == 0 &&
+        (it->msg.article != NULL) != (it->msg.reject != NULL)) {
+        it->decoded = true;
+    } else {
+        /* kept as a reject, never dropped: an operator sees it in
+         * rejects.list and can tell which worker is sending garbage */
+        if (!err.message[0])
+            snprintf(err.message, sizeof err.message, "neither an article nor a reject");
+        it->bad.at = now;
+        it->bad.code = err.code && strcmp(err.code, TD_E_TOO_LARGE) == 0 ? TD_E_TOO_LARGE
+                                                                         : TD_E_BAD_REQUEST;
+        it->bad.message = td_arena_printf(self->batch, "store link: %s", err.message);
+        size_t nb = len < TD_REJECT_BYTES ? len : TD_REJECT_BYTES;
+        unsigned char *b = td_arena_alloc(self->batch, nb ? nb : 1);
+        if (!it->bad.message || !b)
+            return -1;
+        if (nb)
+            memcpy(b, frame, nb);
+        it->bad.bytes = b;
+        it->bad.n_bytes = nb;
+        it->msg.token = 0;
+        td_warn("undecodable frame on the store link (%zu bytes): %s", len, err.message);
+    }
+    self->n++;
+    self->bytes += len;
+    return 0;
+}
+
+static void s_ack_error(s_item *it, const char *code, char *message)
+{
+    it->ack = (td_ack){.token = it->msg.token, .ok = false, .code = code, .message = message};
+    it->has_ack = it->msg.token != 0;
+}
+
+static td_db_rc s_reject(td_writer *self, td_txn *txn, s_item *it, const td_reject *r)
+{
+    uint64_t seq = 0;
+    td_db_rc rc = td_db_reject_add(txn, r, &seq);
+    if (rc == TD_DB_BADVAL) {
+        td_warn("reject record does not pack: dropped");
+        s_ack_error(it, TD_E_INTERNAL, "reject record could not be stored");
+        return TD_DB_OK;
+    }
+    if (rc)
+        return rc;
+    char *id = td_arena_printf(self->work, "r%llu", (unsigned long long)seq);
+    if (!id || td_notices_add(self->notices, txn, TD_TOPIC_ARTICLE_REJECTED, id, NULL, NULL,
+                              NULL, r->at) != 0)
+        return TD_DB_ERROR;
+    self->attempt.rejected++;
+    s_ack_error(it, r->code ? r->code : TD_E_BAD_REQUEST, r->message);
+    return TD_DB_OK;
+}
+
+static void s_ack_ok(s_item *it, const td_article *a, const char *status)
+{
+    it->ack = (td_ack){.token = it->msg.token, .ok = true, .id = a->id,
+                       .status = (char *)status, .event = a->event,
+                       .duplicate_of = a->duplicate_of};
+    it->has_ack = it->msg.token != 0;
+}
+
+/* Pick an id for a new article that no other key already owns. */
+static td_db_rc s_new_id(td_writer *self, td_txn *txn, td_article *a, const char *key)
+{
+    for (unsigned attempt = 0; attempt < ID_ATTEMPTS; attempt++) {
+        char *id = td_key_article_id(a, key, attempt, self->work);
+        if (!id)
+            return TD_DB_ERROR;
+        td_db_rc rc = td_db_article_get(txn, id, NULL);
+        if (rc == TD_DB_NOTFOUND) {
+            a->id = id;
+            return TD_DB_OK;
+        }
+        if (rc != TD_DB_OK)
+            return rc;
+    }
+    return TD_DB_BADVAL;
+}
+
+static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
+{
+    td_article a = *it->msg.article;   /* the decoded frame stays intact for a redo */
+    td_arena *arena = self->work;
+    char *key = td_key_of(&a, arena);
+    if (!key || !a.body || !*a.body) {
+        /* ingest validates submissions, so this is a worker bug: keep it
+         * visible in rejects.list rather than dropping it */
+        td_reject r = {.at = it->at, .code = TD_E_BAD_REQUEST,
+                       .message = "store link: article without a body"};
+        return s_reject(self, txn, it, &r);
+    }
+    uint64_t hash = td_key_content_hash(&a);
+    uint64_t old_hash = 0;
+    char *old_id = NULL;
+    td_article old;
+    bool have_old = false;
+
+    td_db_rc rc = td_db_key_get(txn, key, arena, &old_hash, &old_id);
+    if (rc == TD_DB_OK) {
+        td_val raw;
+        td_error err;
+        rc = td_db_article_get(txn, old_id, &raw);
+        if (rc == TD_DB_OK && td_article_decode(raw.data, raw.len, arena, &old, &err) == 0) {
+            have_old = true;
+        } else if (rc == TD_DB_OK || rc == TD_DB_NOTFOUND) {
+            td_warn("key %s points to %s article %s: storing it again", key,
+                    rc == TD_DB_OK ? "an undecodable" : "a missing", old_id);
+        } else {
+            return rc;
+        }
+    } else if (rc != TD_DB_NOTFOUND) {
+        return rc;
+    }
+
+    a.ingested_at = it->at;
+    a.content_hash = td_key_body_hash(a.body);
+    const char *status;
+    if (have_old && old_hash == hash) {
+        self->attempt.unchanged++;
+        s_ack_ok(it, &old, "unchanged");
+        return TD_DB_OK;
+    }
+    if (have_old) {
+        /* a new version: same id, same event; the old record is replaced */
+        a.id = old.id;
+        a.duplicate_of = old.duplicate_of;
+        a.derived_id = old.derived_id;
+        a.derived_kind = old.derived_kind;
+        a.assignment = old.assignment;
+        a.n_assignment = old.n_assignment;
+        if (a.published_at == TD_TIME_NONE)
+            a.published_at = old.published_at;
+        rc = td_assign_update(self->assign, txn, arena, &old, &a, self->notices);
+        status = "updated";
+        self->attempt.updated++;
+    } else {
+        if (old_id) {
+            a.id = old_id;
+        } else if ((rc = s_new_id(self, txn, &a, key)) != TD_DB_OK) {
+            if (rc != TD_DB_BADVAL)
+                return rc;
+            td_warn("no free article id for key %s: not stored", key);
+            s_ack_error(it, TD_E_INTERNAL, "no free article id");
+            return TD_DB_OK;
+        }
+        if (a.published_at == TD_TIME_NONE)
+            a.published_at = a.ingested_at;
+        rc = td_assign_article(self->assign, txn, arena, &a, self->notices);
+        status = "stored";
+        self->attempt.stored++;
+        if (rc == TD_DB_OK)
+            td_txn_counter_add(txn, TD_CTR_ARTICLES, 1);
+    }
+    if (rc)
+        return rc;
+    if ((rc = td_db_article_put(txn, &a)) != TD_DB_OK ||
+        (rc = td_db_key_put(txn, key, hash, a.id)) != TD_DB_OK)
+        return rc;
+    if (td_notices_add(self->notices, txn, TD_TOPIC_ARTICLE_STORED, a.id, a.event, a.story,
+                       a.title, a.ingested_at) != 0)
+        return TD_DB_ERROR;
+    s_ack_ok(it, &a, status);
+    return TD_DB_OK;
+}
+
+/* The body of the write transaction; replayable (see td_db_write). */
+static td_db_rc s_apply(td_txn *txn, void *arg)
+{
+    td_writer *self = arg;
+    td_arena_reset(self->work);
+    td_notices_reset(self->notices);
+    td_assign_aborted(self->assign);
+    memset(&self->attempt, 0, sizeof self->attempt);
+    for (size_t i = 0; i < self->n; i++) {
+        s_item *it = &self->items[i];
+        it->has_ack = false;
+        td_db_rc rc;
+        if (!it->decoded)
+            rc = s_reject(self, txn, it, &it->bad);
+        else if (it->msg.reject)
+            rc = s_reject(self, txn, it, it->msg.reject);
+        else
+            rc = s_article(self, txn, it);
+        if (rc != TD_DB_OK)
+            return rc;
+    }
+    return TD_DB_OK;
+}
+
+static void s_reset(td_writer *self)
+{
+    self->n = 0;
+    self->bytes = 0;
+    td_arena_reset(self->batch);
+    td_arena_reset(self->work);
+    td_notices_reset(self->notices);
+}
+
+td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink)
+{
+    if (self->n == 0)
+        return TD_DB_OK;
+    td_db_rc rc = td_db_write(self->db, s_apply, self);
+    if (rc == TD_DB_OK) {
+        td_assign_committed(self->assign);
+        self->totals.stored += self->attempt.stored;
+        self->totals.updated += self->attempt.updated;
+        self->totals.unchanged += self->attempt.unchanged;
+        self->totals.rejected += self->attempt.rejected;
+        self->totals.commits++;
+        /* only now, with the transaction durable, may anyone hear of it */
+        for (size_t i = 0; sink && sink->ack && i < self->n; i++)
+            if (self->items[i].has_ack)
+                sink->ack(sink->ctx, self->items[i].env, self->items[i].env_len,
+                          &self->items[i].ack);
+        for (size_t i = 0; sink && sink->notice && i < td_notices_count(self->notices); i++)
+            sink->notice(sink->ctx, td_notices_at(self->notices, i));
+    } else {
+        td_assign_aborted(self->assign);
+        size_t lost = 0;
+        const char *code = rc == TD_DB_NOSPACE ? TD_E_UNAVAILABLE : TD_E_INTERNAL;
+        for (size_t i = 0; i < self->n; i++) {
+            s_item *it = &self->items[i];
+            if (!it->msg.token) {
+                lost++;
+                continue;
+            }
+            td_ack ack = {.token = it->msg.token, .ok = false, .code = code,
+                          .message = (char *)td_db_strerror(rc)};
+            if (sink && sink->ack)
+                sink->ack(sink->ctx, it->env, it->env_len, &ack);
+        }
+        self->totals.failed += self->n;
+        td_error("batch of %zu message(s) not committed: %s (%zu without acknowledgement "
+                 "lost)",
+                 self->n, td_db_strerror(rc), lost);
+    }
+    s_reset(self);
+    return rc;
+}

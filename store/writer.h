@@ -1,0 +1,59 @@
+/* writer.h — group commit of what ingest workers send to the store.
+ *
+ * Frames (td_store_msg: an analysed article or a reject record) are added to
+ * a batch; td_writer_commit writes the whole batch in one LMDB transaction
+ * (idempotent keys, event assignment, rejects, notifications) and only after
+ * the commit returns hands the acknowledgements and notifications to the
+ * sink. No sockets here: server.c owns them, tests drive this directly.
+ */
+#ifndef TD_WRITER_H
+#define TD_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "codec.h"
+#include "db.h"
+
+/* Most bytes of an envelope (routing id, delimiter) kept for the reply. */
+#define TD_WRITER_ENVELOPE 256
+
+typedef struct td_writer td_writer;
+
+/* Where results go after a commit. `env`/`env_len` is the envelope given to
+ * td_writer_add (echo it before the reply). Either callback may be NULL. */
+typedef struct {
+    void (*ack)(void *ctx, const void *env, size_t env_len, const td_ack *ack);
+    void (*notice)(void *ctx, const td_notice *n);
+    void *ctx;
+} td_writer_sink;
+
+/* New writer over an open read-write `db` (borrowed: must outlive it). */
+td_writer *td_writer_new(td_db *db);
+void td_writer_destroy(td_writer **self_p);
+
+/* Add one frame to the batch; `now` is its arrival time (ms, its
+ * ingested_at). A frame that does not decode becomes a reject record
+ * (bad_request), never an error. Returns 0, or -1 when out of memory (the
+ * frame is then not in the batch; commit first and retry). */
+int td_writer_add(td_writer *self, const void *env, size_t env_len, const void *frame,
+                  size_t len, int64_t now);
+
+/* Messages and frame bytes in the current batch. */
+size_t td_writer_count(const td_writer *self);
+size_t td_writer_bytes(const td_writer *self);
+
+/* Write the batch in one transaction; once it has committed, send every
+ * acknowledgement (token != 0) and notification to `sink`, then empty the
+ * batch. When the transaction fails the tokens get ok=false (`unavailable`
+ * for a full disk, else `internal`) and no notification is sent. Returns
+ * the transaction outcome. */
+td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink);
+
+/* Totals since start, for logs and stats. */
+typedef struct {
+    uint64_t stored, updated, unchanged, rejected, failed, commits;
+} td_writer_totals;
+void td_writer_totals_get(const td_writer *self, td_writer_totals *out);
+
+#endif

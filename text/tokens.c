@@ -1,0 +1,207 @@
+/* tokens.c — the tokeniser; see tokens.h. */
+#include "tokens.h"
+
+#include <libstemmer.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "normalize.h"
+
+struct td_tokenizer {
+    const char *text;
+    size_t len, pos;
+    td_lang lang;
+    struct sb_stemmer *stemmers[TD_LANG_COUNT];
+    bool stemmer_failed[TD_LANG_COUNT];
+    char norm[TD_TOKEN_MAX + 8];
+    char stem[TD_TOKEN_MAX + 8];
+    char raw[TD_TOKEN_MAX * 4 + 8]; /* a word with the elided prefix or separators removed */
+};
+
+td_tokenizer *td_tokenizer_new(void)
+{
+    td_tokenizer *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->lang = TD_LANG_EN;
+    return self;
+}
+
+void td_tokenizer_destroy(td_tokenizer **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_tokenizer *self = *self_p;
+    for (int l = 0; l < TD_LANG_COUNT; l++)
+        if (self->stemmers[l])
+            sb_stemmer_delete(self->stemmers[l]);
+    free(self);
+    *self_p = NULL;
+}
+
+void td_tokenizer_begin_lang(td_tokenizer *self, const char *text, size_t len, td_lang lang)
+{
+    self->text = text ? text : "";
+    self->len = text ? len : 0;
+    self->pos = 0;
+    self->lang = lang == TD_LANG_NONE ? td_lang_detect(self->text, self->len) : lang;
+}
+
+void td_tokenizer_begin(td_tokenizer *self, const char *text, size_t len, const char *lang)
+{
+    td_tokenizer_begin_lang(self, text, len, td_lang_parse(lang));
+}
+
+td_lang td_tokenizer_lang(const td_tokenizer *self)
+{
+    return self->lang;
+}
+
+const char *td_tokenizer_stem(td_tokenizer *self, td_lang lang, const char *word,
+                              size_t len, size_t *out_len)
+{
+    *out_len = len;
+    if (lang < 0 || lang >= TD_LANG_COUNT || len == 0)
+        return word;
+    if (!self->stemmers[lang] && !self->stemmer_failed[lang]) {
+        const char *name = td_lang_stemmer(lang);
+        if (name)
+            self->stemmers[lang] = sb_stemmer_new(name, "UTF_8");
+        if (!self->stemmers[lang])
+            self->stemmer_failed[lang] = true;
+    }
+    struct sb_stemmer *st = self->stemmers[lang];
+    if (!st)
+        return word;
+    const sb_symbol *s = sb_stemmer_stem(st, (const sb_symbol *)word, (int)len);
+    if (!s)
+        return word;
+    int n = sb_stemmer_length(st);
+    if (n <= 0 || (size_t)n > TD_TOKEN_MAX)
+        return word;
+    memcpy(self->stem, s, (size_t)n);
+    self->stem[n] = '\0';
+    *out_len = (size_t)n;
+    return self->stem;
+}
+
+static bool s_is_cjk(int32_t cp)
+{
+    return (cp >= 0x4E00 && cp < 0xA000) || (cp >= 0x3400 && cp < 0x4DC0) ||
+           (cp >= 0x3040 && cp < 0x3100) || (cp >= 0xF900 && cp < 0xFB00) ||
+           (cp >= 0x20000 && cp < 0x2FA20);
+}
+
+/* Letter, digit or combining mark: part of a word. */
+static bool s_is_wordchar(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    if (cp == 0xFFFD)
+        return false;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool s_elides(td_lang l)
+{
+    return l == TD_LANG_FR || l == TD_LANG_IT || l == TD_LANG_CA;
+}
+
+bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
+{
+    const char *t = self->text;
+    size_t len = self->len;
+    for (;;) {
+        size_t i = self->pos;
+        if (i >= len)
+            return false;
+        int32_t cp;
+        size_t k = td_utf8_next(t + i, len - i, &cp);
+        if (!s_is_wordchar(cp)) {
+            self->pos = i + k;
+            continue;
+        }
+        if (s_is_cjk(cp)) {
+            self->pos = i + k;
+            memcpy(self->norm, t + i, k);
+            self->norm[k] = '\0';
+            *tok = (td_token){(uint32_t)i, (uint32_t)(i + k), self->norm, (uint32_t)k,
+                              self->norm, (uint32_t)k, TD_TOK_CJK, false};
+            return true;
+        }
+        /* scan the word: word chars, plus ' between letters, plus , or .
+         * between digits (number separators) */
+        size_t start = i, end = i, rn = 0;
+        bool digits_only = true, has_apos = false;
+        size_t apos_at = 0;
+        while (end < len) {
+            size_t kk = td_utf8_next(t + end, len - end, &cp);
+            if (s_is_cjk(cp))
+                break;
+            if (s_is_wordchar(cp)) {
+                if (!(cp >= '0' && cp <= '9'))
+                    digits_only = false;
+                if (rn + kk < sizeof self->raw) {
+                    memcpy(self->raw + rn, t + end, kk);
+                    rn += kk;
+                }
+                end += kk;
+                continue;
+            }
+            if (end + 1 < len) {
+                int32_t nx;
+                td_utf8_next(t + end + 1, len - end - 1, &nx);
+                if ((cp == '\'') && s_is_wordchar(nx) && !digits_only) {
+                    if (s_elides(self->lang) && !has_apos && rn <= 3) {
+                        /* l'armée, d'un, qu'il: drop the elided article */
+                        rn = 0;
+                        start = end + 1;
+                        has_apos = true;
+                        end++;
+                        continue;
+                    }
+                    has_apos = true;
+                    apos_at = rn;
+                    if (rn + 1 < sizeof self->raw)
+                        self->raw[rn++] = '\'';
+                    end++;
+                    continue;
+                }
+                if ((cp == ',' || cp == '.') && digits_only && nx >= '0' && nx <= '9') {
+                    end++; /* 6,500 and 3.5: one number, separators dropped */
+                    continue;
+                }
+            }
+            break;
+        }
+        (void)apos_at;
+        self->pos = end > i ? end : i + k;
+        if (rn == 0)
+            continue;
+        size_t n = td_normalize_fold(self->raw, rn, self->norm, TD_TOKEN_MAX + 1);
+        if (n == 0)
+            continue;
+        tok->start = (uint32_t)start;
+        tok->end = (uint32_t)end;
+        tok->norm = self->norm;
+        tok->norm_len = (uint32_t)n;
+        tok->kind = digits_only ? TD_TOK_NUMBER : TD_TOK_WORD;
+        tok->stop = !digits_only && td_lang_is_stop(self->lang, self->norm, n);
+        size_t sl = n;
+        const char *st = self->norm;
+        if (!digits_only)
+            st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
+        tok->stem = st;
+        tok->stem_len = (uint32_t)sl;
+        return true;
+    }
+}
