@@ -263,7 +263,17 @@ static bool s_push_path(s_feed *f, size_t *cap, const char *path)
     return f->paths[f->n_paths++] != NULL;
 }
 
-/* A directory stands for the regular, non-hidden files in it, sorted. */
+/* Files a directory contributes: text and JSON Lines by their extension,
+ * and files without one (a manifest.json or a README.md is not an article). */
+static bool s_wanted(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return name[0] != '.' &&
+           (!dot || strcmp(dot, ".txt") == 0 || strcmp(dot, ".text") == 0 ||
+            strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".ndjson") == 0);
+}
+
+/* A directory stands for the regular files in it that s_wanted, sorted. */
 static bool s_collect(s_feed *f, char **args, int n)
 {
     size_t cap = 0;
@@ -283,7 +293,7 @@ static bool s_collect(s_feed *f, char **args, int n)
         size_t first = f->n_paths;
         struct dirent *e;
         while ((e = readdir(d))) {
-            if (e->d_name[0] == '.')
+            if (!s_wanted(e->d_name))
                 continue;
             char p[4096];
             snprintf(p, sizeof p, "%s/%s", args[i], e->d_name);
@@ -442,9 +452,9 @@ const td_cli_command td_cli_feed_cmd = {
         "it looks like a headline (short, no final full stop, mostly Title Case),\n"
         "the rest is the body. A .jsonl file (or --format jsonl) holds one submission\n"
         "per line: {\"id\", \"url\", \"source\", \"title\", \"body\", \"published_at\"\n"
-        "(ms or ISO-8601), \"lang\", \"meta\"}. A directory stands for the files in it;\n"
-        "'-' reads standard input. Invalid lines are reported with their line number\n"
-        "and skipped.\n\n"
+        "(ms or ISO-8601), \"lang\", \"meta\"}. A directory stands for its .txt, .jsonl\n"
+        "and extension-less files; '-' reads standard input. Invalid lines are\n"
+        "reported with their line number and skipped.\n\n"
         "Without --acked, articles are pushed fire-and-forget to the feed endpoint.\n"
         "With --acked, every article waits for its acknowledgement (retried after a\n"
         "timeout; a retry is answered \"unchanged\", never stored twice) and the\n"

@@ -311,14 +311,14 @@ void td_show_event_table(FILE *out, const td_event *events, size_t n)
         if (l > wid)
             wid = l < 40 ? l : 40;
     }
-    fprintf(out, "%-*s  %-20s  %4s  %4s  %4s  %s\n", wid, "ID", "LAST SEEN", "ARTS", "SRCS",
+    fprintf(out, "%-*s  %-24s  %4s  %4s  %4s  %s\n", wid, "ID", "LAST SEEN", "ARTS", "SRCS",
             "IND", "TITLE");
     for (size_t i = 0; i < n; i++) {
         char t[40];
         const td_event *e = &events[i];
         const char *title = s_or(e->title, "");
         int tl = s_cut(title, 72);
-        fprintf(out, "%-*s  %-20s  %4" PRIu32 "  %4" PRIu32 "  %4" PRIu32 "  %.*s%s\n", wid,
+        fprintf(out, "%-*s  %-24s  %4" PRIu32 "  %4" PRIu32 "  %4" PRIu32 "  %.*s%s\n", wid,
                 s_or(e->id, "-"), td_isotime_format(e->last_seen, t, sizeof t), e->articles,
                 e->sources, e->independent_sources, tl, title, title[tl] ? "…" : "");
     }

@@ -25,12 +25,15 @@
 static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "meta",     "articles", "keys",          "events",  "event_time",
     "stories",  "entities", "entity_events", "rejects",
+    "df",       "clusters", "prov",
+    "postings", "terms",    "docs",          "docids",  "changes",
 };
 
 /* Counter keys in `meta`, in td_ctr order. */
 static const char *const s_ctr_names[TD_CTR_COUNT] = {
     "articles", "events", "stories", "rejects", "seq",
     "event_next", "story_next", "reject_next", "map_grows",
+    "doc_next", "doc_live", "doc_tokens",
 };
 
 #define META_VERSION "version"
@@ -984,6 +987,19 @@ td_db_rc td_db_entity_events(td_txn *t, const char *key, td_arena *arena, size_t
     *ids_out = ids;
     *n_out = n;
     return TD_DB_OK;
+}
+
+td_db_rc td_db_change_put(td_txn *t, uint64_t seq, const void *val, size_t len)
+{
+    unsigned char k[8];
+    s_put_u64(k, seq);
+    td_db_rc rc = td_txn_put(t, TD_DBI_CHANGES, k, 8, val, len);
+    if (rc != TD_DB_OK || seq <= TD_DB_CHANGES_KEEP)
+        return rc;
+    /* one delete per append keeps the log a fixed window */
+    s_put_u64(k, seq - TD_DB_CHANGES_KEEP);
+    rc = td_txn_del(t, TD_DBI_CHANGES, k, 8);
+    return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
 }
 
 void td_db_stats(td_txn *t, td_stats *s)

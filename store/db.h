@@ -16,6 +16,12 @@
  *   entities    normalised name → entity record (binary, see db.c)
  *   entity_events  normalised name + NUL + event id → empty
  *   rejects     u64 BE sequence → td_reject_pack bytes
+ *   postings, terms, docs, docids   the search index (docs/search.md)
+ *   changes     u64 BE seq → notification, for changes.since
+ *   df          term key → u32 BE document frequency (store/dfstats.c)
+ *   clusters    event id → clustering state of an event (store/cluster.c)
+ *   prov        'h' + u64 BE body hash → article id; 'a' + article id →
+ *               provenance fingerprint (store/provenance.c)
  *
  * Values returned by get/cursor calls (td_val) point into the LMDB map: they
  * stay valid until the transaction ends or, in a write transaction, until the
@@ -80,6 +86,15 @@ typedef enum {
     TD_DBI_ENTITIES,
     TD_DBI_ENTITY_EVENTS,
     TD_DBI_REJECTS,
+    TD_DBI_DF,           /* term/entity key -> u32 BE document frequency (dfstats.c) */
+    TD_DBI_CLUSTERS,     /* event id -> clustering state of the event (cluster.c) */
+    TD_DBI_PROV,         /* provenance fingerprints and body hashes (provenance.c) */
+    /* search index (store/index*.c, docs/search.md) */
+    TD_DBI_POSTINGS,     /* term + NUL + u32 BE first docno -> posting block */
+    TD_DBI_TERMS,        /* term -> u64 BE document frequency */
+    TD_DBI_DOCS,         /* u32 BE docno -> doc record (index_block.h) */
+    TD_DBI_DOCIDS,       /* article id -> u32 BE docno of its live version */
+    TD_DBI_CHANGES,      /* u64 BE seq -> notification (td_change_pack) */
     TD_DBI_COUNT
 } td_dbi;
 
@@ -94,6 +109,9 @@ typedef enum {
     TD_CTR_STORY_NEXT,
     TD_CTR_REJECT_NEXT,
     TD_CTR_MAP_GROWS,    /* times the map was grown */
+    TD_CTR_DOC_NEXT,     /* last index docno handed out */
+    TD_CTR_DOC_LIVE,     /* indexed documents (live versions) */
+    TD_CTR_DOC_TOKENS,   /* sum of their lengths, for BM25's average */
     TD_CTR_COUNT
 } td_ctr;
 
@@ -227,6 +245,12 @@ size_t td_db_timekey(int64_t t, const char *id, unsigned char *out, size_t cap);
 /* Split a time key; returns -1 when it is not one. `id` is not terminated. */
 int td_db_timekey_split(const void *key, size_t len, int64_t *t, const char **id,
                         size_t *idlen);
+
+/* Notifications log (`changes`): keep the last TD_DB_CHANGES_KEEP. */
+#define TD_DB_CHANGES_KEEP 1000000
+/* Store one packed notification under `seq` and drop the one that fell out
+ * of the kept window. */
+td_db_rc td_db_change_put(td_txn *txn, uint64_t seq, const void *val, size_t len);
 
 /* Counts and sizes for `stats` (fills the db fields of `s`). */
 void td_db_stats(td_txn *txn, td_stats *s);

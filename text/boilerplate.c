@@ -69,11 +69,9 @@ static char s_lc(char c)
 /* Does s[0..n) start with `p` (lower-case ASCII), ignoring case? */
 static bool s_istarts(const char *s, size_t n, const char *p)
 {
-    size_t k = strlen(p);
-    if (n < k)
-        return false;
-    for (size_t i = 0; i < k; i++)
-        if (s_lc(s[i]) != p[i])
+    size_t i = 0;
+    for (; p[i]; i++)
+        if (i >= n || s_lc(s[i]) != p[i])
             return false;
     return true;
 }

@@ -13,13 +13,12 @@ static uint32_t s_cls(const td_doc *d, uint32_t i, int32_t *v)
             *v = 0;
         return 0;
     }
-    return td_lex_lookup(d->w[i].h, v);
+    if (v)
+        *v = d->w[i].val;
+    return d->w[i].cls;
 }
 
-static bool s_is(const td_doc *d, uint32_t i, const char *w)
-{
-    return td_word_is(d, i, w);
-}
+#define s_is(d, i, w) td_word_is(d, i, w)
 
 /* ---- numbers ------------------------------------------------------------ */
 
@@ -208,18 +207,7 @@ static bool s_np_word(const td_doc *d, uint32_t i)
     uint32_t cls = s_cls(d, i, NULL);
     if (cls & (K_ORGSUF | K_ORGWORD | K_ROLE | K_TITLE))
         return true;
-    static const char *const heads[] = {"officials", "official", "sources", "military",
-                                        "army", "side", "government", "ministry", "spokesman",
-                                        "defence", "defense", "foreign", "state", "media",
-                                        "police", "authorities", "witnesses", "residents",
-                                        "activists", "medics", "rescuers", "doctors",
-                                        "monitor", "group", "observers", "the", "its", "his",
-                                        "her", "their", "in", "of", "for", "local", "senior",
-                                        "top", NULL};
-    for (const char *const *h = heads; *h; h++)
-        if (s_is(d, i, *h))
-            return true;
-    return false;
+    return (cls & K_NPHEAD) != 0;
 }
 
 /* Speaker phrase ending just before word v (the attribution verb). */

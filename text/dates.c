@@ -64,7 +64,9 @@ static uint32_t s_cls(const td_doc *d, uint32_t i, int32_t *v)
             *v = 0;
         return 0;
     }
-    return td_lex_lookup(d->w[i].h, v);
+    if (v)
+        *v = d->w[i].val;
+    return d->w[i].cls;
 }
 
 /* Value of word i as a plain integer (digits only, at most 4), else -1.
@@ -99,16 +101,13 @@ static bool s_is_year(int v)
 /* Does sentence s speak of the future before word `upto`? */
 static bool s_future(const td_doc *d, uint32_t s, uint32_t upto)
 {
-    static const char *const cues[] = {"will", "scheduled", "planning", "plans", "planned",
-                                       "next", "upcoming", "due", "expected", "intention",
-                                       "intends", "ahead", "would", "shall", NULL};
     const td_sent *st = &d->s[s];
     for (uint32_t i = st->w0; i < st->w1 && i < upto; i++) {
-        if (!(d->w[i].flags & W_LOWER))
+        const td_word *w = &d->w[i];
+        if (!(w->flags & W_LOWER))
             continue;
-        for (const char *const *c = cues; *c; c++)
-            if (td_word_is(d, i, *c))
-                return true;
+        if (w->cls & K_FUTURE)
+            return true;
         /* "is set to", "are to meet" */
         if ((td_word_is(d, i, "set") || td_word_is(d, i, "is") || td_word_is(d, i, "are")) &&
             td_word_is(d, i + 1, "to"))
@@ -171,7 +170,7 @@ static bool s_season(const td_doc *d, uint32_t i, int *start_month)
     static const struct { const char *w; int m; } seasons[] = {
         {"spring", 3}, {"summer", 6}, {"autumn", 9}, {"fall", 9}, {"winter", 12}};
     for (size_t k = 0; k < 5; k++)
-        if (td_word_is(d, i, seasons[k].w)) {
+        if (td_word_isn(d, i, seasons[k].w, strlen(seasons[k].w))) {
             *start_month = seasons[k].m;
             return true;
         }

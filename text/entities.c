@@ -42,7 +42,7 @@ typedef struct {
 
 static uint32_t s_cls(const td_doc *d, uint32_t i)
 {
-    return i < d->nw ? td_lex_lookup(d->w[i].h, NULL) : 0;
+    return i < d->nw ? d->w[i].cls : 0;
 }
 
 static bool s_capset_has(const s_ctx *c, uint64_t h)
@@ -151,7 +151,7 @@ static bool s_connector(const td_doc *d, uint32_t i)
     if (i >= d->nw || !(d->w[i].flags & W_LOWER))
         return false;
     for (const char *const *q = p; *q; q++)
-        if (td_word_is(d, i, *q))
+        if (td_word_isn(d, i, *q, strlen(*q)))
             return true;
     return false;
 }

@@ -20,12 +20,9 @@ uint64_t td_lex_hash(const char *s, size_t n)
     return h;
 }
 
-bool td_word_is(const td_doc *d, uint32_t i, const char *lit)
+bool td_word_isn(const td_doc *d, uint32_t i, const char *lit, size_t n)
 {
-    if (i >= d->nw)
-        return false;
-    size_t n = strlen(lit);
-    if (td_wlen(d, i) != n)
+    if (i >= d->nw || td_wlen(d, i) != n)
         return false;
     const char *p = d->text + d->w[i].s;
     for (size_t k = 0; k < n; k++) {
@@ -217,6 +214,8 @@ static int64_t s_words(td_doc *d, td_arena *arena)
         n++;
     }
     d->nw = n;
+    for (uint32_t k = 0; k < n; k++)
+        d->w[k].cls = (d->w[k].flags & W_NUM) ? 0 : td_lex_lookup(d->w[k].h, &d->w[k].val);
     return n;
 }
 
@@ -230,7 +229,7 @@ static bool s_abbrev_before_dot(const td_doc *d, uint32_t i)
     uint32_t n = w->e - w->s;
     if (n == 1 && (w->flags & W_CAP))
         return true; /* an initial: "John F. Kennedy" */
-    uint32_t cls = td_lex_lookup(w->h, NULL);
+    uint32_t cls = w->cls;
     if ((cls & K_ABBREV) && (w->flags & W_CAP))
         return true;
     if ((cls & K_ABBREV) && n <= 4 && !(cls & K_STOP))
@@ -291,7 +290,7 @@ static int s_sentences(td_doc *d, td_arena *arena)
             /* "in the U.S. The talks...": a dotted abbreviation ends a
              * sentence when a capitalised stop word follows */
             if (i + 1 < d->nw && (d->w[i + 1].flags & W_CAP) &&
-                (td_lex_lookup(d->w[i + 1].h, NULL) & K_STOP))
+                (d->w[i + 1].cls & K_STOP))
                 brk = true;
         }
         if (brk && ns < cap) {

@@ -37,6 +37,8 @@ typedef struct {
     uint32_t flags;
     uint32_t sent;   /* index of its sentence */
     uint64_t h;      /* lexicon hash of the ASCII-lower-cased word */
+    uint32_t cls;    /* its lexicon classes (lexicon.h), looked up once */
+    int32_t val;     /* and the lexicon value */
 } td_word;
 
 typedef struct {
@@ -70,7 +72,10 @@ static inline uint32_t td_wlen(const td_doc *d, uint32_t i)
 {
     return d->w[i].e - d->w[i].s;
 }
-bool td_word_is(const td_doc *d, uint32_t i, const char *lit);
+bool td_word_isn(const td_doc *d, uint32_t i, const char *lit, size_t n);
+/* `lit` must be a string literal (its length is known at compile time:
+ * this test runs for most words of a text); td_word_isn for the others. */
+#define td_word_is(d, i, lit) td_word_isn((d), (i), "" lit, sizeof("" lit) - 1)
 /* Whether word i is the one-byte punctuation `c`. */
 static inline bool td_word_punct(const td_doc *d, uint32_t i, char c)
 {

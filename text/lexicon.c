@@ -90,6 +90,12 @@ static const s_group s_groups[] = {
      "boy girl baby teenager teenagers youths youth hikers climbers fishermen sailor "
      "soldier's marines marine peacekeepers peacekeeper contractors volunteers",
      K_HUMAN, 0},
+    {"officials official sources military army side government ministry spokesman defence "
+     "defense foreign state media police authorities witnesses residents activists medics "
+     "rescuers doctors monitor group observers the its his her their in of for local senior "
+     "top", K_NPHEAD, 0},
+    {"will scheduled planning plans planned next upcoming due expected intention intends "
+     "ahead would shall", K_FUTURE, 0},
     {"yesterday today tonight tomorrow last next ago earlier later prior previous "
      "before after this overnight", K_REL, 0},
     {"the a an and or but if in on at of to for by with from as is was are were be been "

@@ -29,6 +29,8 @@ enum {
     K_GEONOUN = 1u << 16,  /* lower-case geographic noun after a name: corridor, region */
     K_DEATHNOUN = 1u << 17,/* lives, deaths, casualties, toll: "claimed 6,500 lives" */
     K_BEFORE_NAME = 1u << 18, /* "Mr", "Mrs": next capitalised word is a person */
+    K_NPHEAD = 1u << 19,   /* lower-case words of a speaker's phrase: officials, military */
+    K_FUTURE = 1u << 20,   /* the sentence speaks of what is to come: will, scheduled */
 };
 
 /* Casualty kinds, the value of K_CASUALTY words. */

@@ -489,7 +489,9 @@ def main():
     if not result.wasSuccessful():
         for c in _clusters:
             print("\n" + c.logs())
-            print("(data directory: %s)" % c.tmp)
+            print("(temporary directory %s: %s)" % (
+                c.tmp, "kept" if os.environ.get("TD_E2E_KEEP") else
+                "removed; set TD_E2E_KEEP=1 to keep it"))
         _cleanup()
         sys.stdout.flush()
         sys.exit(1)
