@@ -2,6 +2,7 @@
  * so expiry scans a FIFO ring of tokens in arrival order. */
 #include "pending.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +17,8 @@ struct td_pending {
     size_t nslots;        /* power of two, >= 2 * capacity */
     size_t capacity, count;
     uint64_t next_token;
-    uint64_t *fifo;       /* tokens in arrival order (ring of capacity) */
-    size_t fifo_head, fifo_len;
+    uint64_t *fifo;       /* tokens in arrival order (ring of fifo_cap) */
+    size_t fifo_cap, fifo_head, fifo_len;
 };
 
 td_pending *td_pending_new(size_t capacity)
@@ -30,7 +31,11 @@ td_pending *td_pending_new(size_t capacity)
     while (self->nslots < self->capacity * 2)
         self->nslots *= 2;
     self->slots = calloc(self->nslots, sizeof(slot));
-    self->fifo = calloc(self->capacity, sizeof(uint64_t));
+    /* twice the capacity: answered tokens linger in the ring until expiry
+     * passes them, and compaction (below) then runs at most once per
+     * `capacity` additions */
+    self->fifo_cap = self->capacity * 2;
+    self->fifo = calloc(self->fifo_cap, sizeof(uint64_t));
     /* start from a time-derived token so that acks of a previous run are
      * unlikely to match a fresh entry */
     self->next_token = ((uint64_t)rand() << 20) | 1;
@@ -74,18 +79,29 @@ static void s_remove_at(td_pending *self, size_t i)
     self->count--;
 }
 
+static bool s_live(const td_pending *self, uint64_t token)
+{
+    return self->slots[s_find(self, token)].token == token;
+}
+
+/* Drop the tokens of entries already answered from the arrival ring. */
+static void s_compact(td_pending *self)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < self->fifo_len; i++) {
+        uint64_t t = self->fifo[(self->fifo_head + i) % self->fifo_cap];
+        if (s_live(self, t))
+            self->fifo[(self->fifo_head + w++) % self->fifo_cap] = t;
+    }
+    self->fifo_len = w;
+}
+
 uint64_t td_pending_add(td_pending *self, const td_envelope *env, int64_t deadline_ms)
 {
     if (self->count >= self->capacity)
         return 0;
-    /* the fifo may still hold tokens of entries already taken; drop them */
-    while (self->fifo_len == self->capacity) {
-        uint64_t t = self->fifo[self->fifo_head];
-        if (self->slots[s_find(self, t)].token == t)
-            return 0;
-        self->fifo_head = (self->fifo_head + 1) % self->capacity;
-        self->fifo_len--;
-    }
+    if (self->fifo_len == self->fifo_cap)
+        s_compact(self);
     uint64_t token = self->next_token++;
     if (!token)
         token = self->next_token++;
@@ -94,7 +110,7 @@ uint64_t td_pending_add(td_pending *self, const td_envelope *env, int64_t deadli
     self->slots[i].deadline = deadline_ms;
     self->slots[i].env = *env;
     self->count++;
-    self->fifo[(self->fifo_head + self->fifo_len) % self->capacity] = token;
+    self->fifo[(self->fifo_head + self->fifo_len) % self->fifo_cap] = token;
     self->fifo_len++;
     return token;
 }
@@ -117,7 +133,7 @@ uint64_t td_pending_expire(td_pending *self, int64_t now_ms, td_envelope *env)
         uint64_t t = self->fifo[self->fifo_head];
         size_t i = s_find(self, t);
         if (self->slots[i].token != t) {           /* already answered */
-            self->fifo_head = (self->fifo_head + 1) % self->capacity;
+            self->fifo_head = (self->fifo_head + 1) % self->fifo_cap;
             self->fifo_len--;
             continue;
         }
@@ -125,7 +141,7 @@ uint64_t td_pending_expire(td_pending *self, int64_t now_ms, td_envelope *env)
             return 0;                              /* deadlines are in order */
         *env = self->slots[i].env;
         s_remove_at(self, i);
-        self->fifo_head = (self->fifo_head + 1) % self->capacity;
+        self->fifo_head = (self->fifo_head + 1) % self->fifo_cap;
         self->fifo_len--;
         return t;
     }
