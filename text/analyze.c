@@ -163,13 +163,11 @@ int td_analyzer_run(td_analyzer *self, td_article *a, td_arena *arena, td_error 
 
     /* 3. a headline line becomes the title; a repeated title leaves the body */
     size_t hl;
-    bool took_title = false;
     if (a->title ? td_title_repeats(a->title, text, len, &hl) : td_title_headline(text, len, &hl)) {
         if (!a->title) {
             a->title = td_arena_strndup(arena, text, hl);
             if (!a->title)
                 return OOM(err);
-            took_title = true;
         }
         size_t skip = hl;
         while (skip < len && text[skip] == '\n')
@@ -177,7 +175,6 @@ int td_analyzer_run(td_analyzer *self, td_article *a, td_arena *arena, td_error 
         text += skip;
         len -= skip;
     }
-    (void)took_title;
     if (len == 0)
         return s_fail(err, TD_E_BAD_REQUEST, "body is empty after cleaning");
     a->body = text;

@@ -193,7 +193,7 @@ static const char *const s_bio_words[] = {
     "contributor", "blogger", "freelance", "freelancer", "commentator", "photographer",
     "writes", "covers", "works", "worked", "studied", "graduate", NULL};
 
-static bool s_is_credit(const char *s, size_t n)
+static bool s_is_credit(const char *s, size_t n, size_t words)
 {
     const char *p = s;
     size_t m = n;
@@ -209,27 +209,27 @@ static bool s_is_credit(const char *s, size_t n)
     }
     if (s_any_start(p, m, s_credit_starts))
         return true;
-    if (s_words(s, n) <= 30 && (s_icontains(s, n, "contributed to this report") ||
-                                s_icontains(s, n, "contributed reporting")))
+    if (words <= 30 && memmem(s, n, "ontributed", 10) &&
+        (s_icontains(s, n, "contributed to this report") ||
+         s_icontains(s, n, "contributed reporting")))
         return true;
     /* a whole line in brackets that speaks of sources and reporting */
-    if (paren && s_words(p, m) <= 20 &&
+    if (paren && words <= 20 &&
         (s_has_word(p, m, "inputs") || s_has_word(p, m, "agencies") ||
          s_has_word(p, m, "reporting") || s_has_word(p, m, "editing")))
         return true;
     return false;
 }
 
-static bool s_is_source_line(const char *s, size_t n)
+static bool s_is_source_line(const char *s, size_t n, size_t words)
 {
     static const char *const k[] = {"source:", "sources:", "via:", "courtesy:",
                                     "source :", "credits:", "(source:", NULL};
-    return s_words(s, n) <= 12 && s_any_start(s, n, k);
+    return words <= 12 && s_any_start(s, n, k);
 }
 
-static bool s_is_page_line(const char *s, size_t n)
+static bool s_is_page_line(const char *s, size_t n, size_t w)
 {
-    size_t w = s_words(s, n);
     if (w <= 30 && (memmem(s, n, "\xC2\xA9", 2) || s_icontains(s, n, "all rights reserved") ||
                     s_istarts(s, n, "copyright") || s_icontains(s, n, "(c) 20")))
         return true;
@@ -249,8 +249,8 @@ static bool s_is_page_line(const char *s, size_t n)
 /* The reader addressed with a call to act, not inside a quotation. */
 static bool s_is_promo(const char *s, size_t n)
 {
-    if (memchr(s, '"', n))
-        return false;
+    if (n > 300 || memchr(s, '"', n))
+        return false; /* promotions are a line or two, never quoted */
     if (!s_any_word(s, n, s_reader_words))
         return false;
     bool domain = s_has_domain(s, n);
@@ -427,8 +427,11 @@ int td_boiler_strip(td_boiler *learner, td_arena *arena, const char *source,
         seen++;
         bool tail = seen + 3 > content; /* among the last three lines */
         bool head = seen <= 2;
-        if (s_is_credit(s, m) || s_is_source_line(s, m) || s_is_page_line(s, m) ||
-            (head && s_is_byline(s, m))) {
+        if (m > 400 && !tail)
+            continue; /* a paragraph of news, too long for a credit or a page line */
+        size_t words = s_words(s, m);
+        if (s_is_credit(s, m, words) || s_is_source_line(s, m, words) ||
+            s_is_page_line(s, m, words) || (head && s_is_byline(s, m))) {
             mark[i] = L_DROP;
             continue;
         }
@@ -446,7 +449,7 @@ int td_boiler_strip(td_boiler *learner, td_arena *arena, const char *source,
         if (s[m - 1] == ')') {
             for (size_t k = m - 1; k > 0; k--) {
                 if (s[k] == '(') {
-                    if (s_is_credit(s + k, m - k) && k > 0) {
+                    if (k > 0 && s_is_credit(s + k, m - k, s_words(s + k, m - k))) {
                         size_t c = k;
                         while (c > 0 && s[c - 1] == ' ')
                             c--;

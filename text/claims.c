@@ -93,9 +93,13 @@ static bool s_count(const td_doc *d, uint32_t i, uint32_t w1, int64_t *val, uint
             x *= sv;
             j++;
         }
+        /* range check before the conversion: a run of 60 digits is a
+         * double far beyond int64 */
+        if (!(x >= 0.5 && x < 1e8))
+            return false;
         *val = (int64_t)(x + 0.5);
         *next = j;
-        return *val > 0 && *val < 100000000;
+        return true;
     }
     if ((d->w[i].flags & W_HYPH) && (d->w[i].flags & W_LOWER)) {
         /* twenty-five */
@@ -301,7 +305,7 @@ bool td_claims_sayer(const td_doc *d, uint32_t s, uint32_t from, uint32_t to, ui
     uint32_t w0 = from > st->w0 ? from : st->w0, w1 = to < st->w1 ? to : st->w1;
     /* according to X: up to the next punctuation */
     for (uint32_t i = w0; i + 2 < w1; i++)
-        if (s_is(d, i, "according") && s_is(d, i + 1, "to")) {
+        if ((d->w[i].cls & K_SAY) && s_is(d, i, "according") && s_is(d, i + 1, "to")) {
             uint32_t k = i + 2;
             while (k < w1 && !(d->w[k].flags & W_PUNCT) && k < i + 10)
                 k++;
@@ -615,6 +619,23 @@ static void s_sentence(s_ctx *c, uint32_t si)
             uint32_t nx;
             if (s_count(d, q, s->w1, &count, &nx, &vague)) {
                 uint32_t e = s_np(d, nx, s->w1, &np0);
+                if (!e) {
+                    /* "injured more than a dozen Jews": any plural noun
+                     * right after the count */
+                    uint32_t q2 = nx;
+                    if (s_is(d, q2, "of") && (s_is(d, q2 + 1, "the") || s_is(d, q2 + 1, "its")))
+                        q2 += 2;
+                    for (int g = 0; g < 3 && q2 < s->w1 && !(d->w[q2].flags & (W_PUNCT | W_NUM)) &&
+                                    !(s_cls(d, q2, NULL) & (K_STOP | K_SAY | K_CASUALTY));
+                         g++, q2++) {
+                        const char *lw = d->text + d->w[q2].e - 1;
+                        if (*lw == 's' && td_wlen(d, q2) > 3) {
+                            np0 = nx;
+                            e = q2 + 1;
+                            break;
+                        }
+                    }
+                }
                 if (e) {
                     np1 = e;
                     got = true;

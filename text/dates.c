@@ -98,22 +98,19 @@ static bool s_is_year(int v)
     return v >= 1900 && v <= 2100;
 }
 
-/* Does sentence s speak of the future before word `upto`? */
+/* Does word upto - 1 of sentence s speak of the future ("will",
+ * "scheduled", "is set to", "are to meet")? */
 static bool s_future(const td_doc *d, uint32_t s, uint32_t upto)
 {
-    const td_sent *st = &d->s[s];
-    for (uint32_t i = st->w0; i < st->w1 && i < upto; i++) {
-        const td_word *w = &d->w[i];
-        if (!(w->flags & W_LOWER))
-            continue;
-        if (w->cls & K_FUTURE)
-            return true;
-        /* "is set to", "are to meet" */
-        if ((td_word_is(d, i, "set") || td_word_is(d, i, "is") || td_word_is(d, i, "are")) &&
-            td_word_is(d, i + 1, "to"))
-            return true;
-    }
-    return false;
+    (void)s;
+    uint32_t i = upto - 1;
+    const td_word *w = &d->w[i];
+    if (!(w->flags & W_LOWER))
+        return false;
+    if (w->cls & K_FUTURE)
+        return true;
+    return (td_word_is(d, i, "set") || td_word_is(d, i, "is") || td_word_is(d, i, "are")) &&
+           td_word_is(d, i + 1, "to");
 }
 
 typedef struct {
@@ -132,7 +129,7 @@ static void s_add(s_ctx *c, int y, int m, int dd, int prec, uint32_t w0, uint32_
         return;
     td_datem *dm = &c->out->m[c->out->n++];
     *dm = (td_datem){y, prec >= TD_PREC_MONTH ? m : 0, prec >= TD_PREC_DAY ? dd : 0, prec,
-                     c->d->w[w0].sent, w0, w1, fut};
+                     c->d->w[w0].sent, w0, w1, fut, false};
     if (prec == TD_PREC_DAY)
         c->anchor = td_days_from_civil(y, m, dd);
 }
@@ -196,18 +193,28 @@ int td_dates_find(const td_doc *d, int64_t published_at, td_arena *arena, td_dat
         }
     }
     c.anchor = c.pub;
+    /* the first word of each sentence that speaks of the future */
+    uint32_t *fut_at = td_arena_alloc(arena, (d->ns ? d->ns : 1) * sizeof *fut_at);
+    if (!fut_at)
+        return -1;
+    for (uint32_t s = 0; s < d->ns; s++) {
+        fut_at[s] = UINT32_MAX;
+        for (uint32_t i = d->s[s].w0; i < d->s[s].w1; i++)
+            if (s_future(d, s, i + 1)) {
+                fut_at[s] = i;
+                break;
+            }
+    }
     for (uint32_t i = 0; i < d->nw; i++) {
         const td_word *w = &d->w[i];
         if (w->flags & W_PUNCT)
             continue;
-        bool fut = false;
-        if (w->flags & W_CAP)
-            fut = s_future(d, w->sent, i); /* only dates need it */
+        bool fut = fut_at[w->sent] < i;
         int32_t v;
         uint32_t cls = s_cls(d, i, &v);
         bool cap = (w->flags & W_CAP) != 0;
         uint32_t start = i;
-        if (i > 0 && td_word_is(d, i - 1, "on") && (cls & (K_MONTH | K_WDAY)) && cap)
+        if ((cls & (K_MONTH | K_WDAY)) && cap && i > 0 && td_word_is(d, i - 1, "on"))
             start = i - 1;
 
         if ((cls & K_MONTH) && cap) {
@@ -337,7 +344,7 @@ int td_dates_find(const td_doc *d, int64_t published_at, td_arena *arena, td_dat
 
         if (!c.has_pub || !(cls & K_REL) || !(w->flags & (W_LOWER | W_CAP)))
             continue;
-        fut = s_future(d, w->sent, i);
+        fut = fut_at[w->sent] < i;
         if (td_word_is(d, i, "yesterday")) {
             s_add_days(&c, c.pub - 1, i, i + 1, false);
         } else if (td_word_is(d, i, "today") || td_word_is(d, i, "tonight")) {
@@ -363,7 +370,10 @@ int td_dates_find(const td_doc *d, int64_t published_at, td_arena *arena, td_dat
                 s_add(&c, out->py + dir, 0, 0, TD_PREC_YEAR, s0, j + 1, dir > 0);
                 i = j;
             } else if (td_word_is(d, j, "week")) {
+                uint32_t before = c.out->n;
                 s_add_days(&c, c.pub + 7 * dir, i, j + 1, dir > 0);
+                if (c.out->n > before)
+                    c.out->m[before].approx = true;
                 i = j;
             } else if (dir < 0 && s_season(d, j, &sm)) {
                 /* the last season that has ended, a year back when it only
@@ -389,8 +399,11 @@ int td_dates_find(const td_doc *d, int64_t published_at, td_arena *arena, td_dat
                 int32_t nv = 0;
                 uint32_t nc = s_cls(d, u - 1, &nv);
                 int k = (nc & K_NUMW) ? nv : s_int(d, u - 1);
+                uint32_t before = c.out->n;
                 if (k > 0 && k < 400)
                     s_add_days(&c, c.pub - (int64_t)k * mult, u - 1, i + 1, false);
+                if (c.out->n > before && mult == 7)
+                    c.out->m[before].approx = true;
             }
         } else if ((td_word_is(d, i, "prior") || td_word_is(d, i, "earlier") ||
                     td_word_is(d, i, "before") || td_word_is(d, i, "later")) &&
@@ -413,11 +426,16 @@ int td_dates_find(const td_doc *d, int64_t published_at, td_arena *arena, td_dat
 bool td_dates_event(const td_doc *d, const td_dates *dates, int *y, int *m, int *dd)
 {
     int64_t pub = dates->has_pub ? td_days_from_civil(dates->py, dates->pm, dates->pd) : 0;
-    for (int pass = 0; pass < 2; pass++) {
+    /* passes: exact days in the lead (two sentences), exact days a little
+     * further, then spans resolved to a day ("last week") as a last resort:
+     * a lead that says "on Tuesday" after "last week" reports Tuesday */
+    for (int pass = 0; pass < 3; pass++) {
         uint32_t lim = pass == 0 ? 2 : 5;
         for (uint32_t k = 0; k < dates->n; k++) {
             const td_datem *dm = &dates->m[k];
             if (dm->sent >= lim || dm->prec != TD_PREC_DAY || dm->future)
+                continue;
+            if (dm->approx != (pass == 2))
                 continue;
             if (d->s[dm->sent].heading)
                 continue;

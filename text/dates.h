@@ -28,6 +28,7 @@ typedef struct {
     uint32_t sent;     /* sentence of the mention */
     uint32_t w0, w1;   /* words [w0, w1) */
     bool future;       /* in a sentence about what is to come */
+    bool approx;       /* a span resolved to a day ("last week", "two weeks ago") */
 } td_datem;
 
 typedef struct {

@@ -117,8 +117,8 @@ static bool s_upper_name(const td_doc *d, uint32_t i)
 static bool s_initial(const td_doc *d, uint32_t i)
 {
     const td_sent *s = &d->s[d->w[i].sent];
-    bool all_punct = true;
-    for (uint32_t k = s->w0; k < i; k++)
+    bool all_punct = i < s->w0 + 4;
+    for (uint32_t k = s->w0; k < i && all_punct; k++)
         if (!(d->w[k].flags & W_PUNCT))
             all_punct = false;
     if (all_punct)
@@ -140,12 +140,18 @@ static bool s_namey(const td_doc *d, uint32_t i)
         return false;
     if (w->e - w->s == 1)
         return false; /* "I", initials are handled as part of a longer name */
+    if (d->text[w->s] == 'I' && d->text[w->s + 1] == '\'')
+        return false; /* I'm, I'd, I've */
+    if ((w->flags & W_ALNUM) && w->e - w->s > 5)
+        return false; /* identifiers: MENAFN3112201900670000 */
     return true;
 }
 
 /* Lower-case particles inside names: "Ministry of Defence", "Osama bin Laden". */
 static bool s_connector(const td_doc *d, uint32_t i)
 {
+    if (i >= d->nw || td_wlen(d, i) > 3)
+        return false;
     static const char *const p[] = {"of", "de", "da", "del", "van", "von", "bin", "al", "el",
                                     "la", "le", "der", "den", "dos", "du", "di", "ibn", NULL};
     if (i >= d->nw || !(d->w[i].flags & W_LOWER))
@@ -219,19 +225,6 @@ static void s_mention_recased(s_ctx *c, const char *s, size_t n, td_entity_kind 
     s_mention(c, buf, n, kind, ev, nwords, at);
 }
 
-const char *td_entities_country_of(const td_doc *d, const td_gazetteer *gz, uint32_t i)
-{
-    if (i >= d->nw || !(d->w[i].flags & (W_CAP | W_UPPER | W_ABBR)))
-        return NULL;
-    bool cut;
-    uint32_t e = s_name_end(d, i, &cut);
-    td_gz_hit hit;
-    if (td_gazetteer_lookup(gz, d->text + d->w[i].s, e - d->w[i].s, &hit) &&
-        (hit.kind == TD_GZ_COUNTRY || hit.kind == TD_GZ_DEMONYM))
-        return hit.country;
-    return NULL;
-}
-
 /* Classify and record the name made of words idx[a..b) (their text runs from
  * the first word's start to the last word's name end). `ev_person` and
  * `ev_place` carry the cues found around the span. */
@@ -242,7 +235,7 @@ static void s_segment(s_ctx *c, const uint32_t *idx, uint32_t a, uint32_t b, uin
     if (a >= b)
         return;
     uint32_t s = d->w[idx[a]].s;
-    uint32_t e = (b == a + 1 || idx[b - 1] == idx[a]) ? end_byte : end_byte;
+    uint32_t e = end_byte;
     if (e <= s)
         return;
     const char *txt = d->text + s;
@@ -264,8 +257,12 @@ static void s_segment(s_ctx *c, const uint32_t *idx, uint32_t a, uint32_t b, uin
         return;
     }
     uint32_t last_cls = s_cls_name(d, idx[b - 1]);
-    bool of_org = nwords >= 2 && (s_cls(d, idx[a]) & K_ORGSUF) &&
-                  memmem(txt, n, " of ", 4) != NULL; /* Ministry of Defence */
+    bool of_org = false; /* Ministry of Defence, Church of Christ */
+    if (nwords >= 2 && memmem(txt, n, " of ", 4))
+        for (uint32_t k = a; k < b && d->text + d->w[idx[k]].s < txt + n; k++) {
+            if (td_word_is(d, idx[k] + 1, "of") && (s_cls(d, idx[k]) & K_ORGSUF))
+                of_org = true;
+        }
     if ((nwords >= 2 && (last_cls & K_ORGSUF)) || of_org) {
         s_mention(c, txt, n, TD_ENT_ORG, EV_CUE, nwords, idx[a]);
         return;
@@ -273,6 +270,17 @@ static void s_segment(s_ctx *c, const uint32_t *idx, uint32_t a, uint32_t b, uin
     if (nwords >= 2 && (last_cls & K_PLACECUE) && !td_word_is(d, idx[b - 1], "state")) {
         s_mention(c, txt, n, TD_ENT_PLACE, EV_CUE, nwords, idx[a]);
         return;
+    }
+    /* a team: "Pittsburgh Penguins", "Detroit Lions" */
+    if (nwords >= 2 && d->text[e - 1] == 's' && (d->w[idx[b - 1]].flags & W_CAP) &&
+        !(last_cls & (K_PLACECUE | K_HUMAN))) {
+        td_gz_hit fh;
+        uint32_t fs = d->w[idx[a]].s, fe = d->w[idx[b - 2]].e;
+        if (td_gazetteer_lookup(c->gz, d->text + fs, fe - fs, &fh) &&
+            (fh.kind == TD_GZ_CITY || fh.kind == TD_GZ_SUBDIV)) {
+            s_mention(c, txt, n, TD_ENT_ORG, EV_CUE, nwords, idx[a]);
+            return;
+        }
     }
     if (ev_person >= EV_TITLE && nwords <= 4) {
         s_mention(c, txt, n, TD_ENT_PERSON, EV_TITLE, nwords, idx[a]);
@@ -392,7 +400,7 @@ static void s_span(s_ctx *c, uint32_t *idx, uint32_t m, uint32_t end_byte, uint3
         uint32_t cl = s_cls(d, i);
         if (d->w[i].flags & W_UPPER)
             break;
-        if ((cl & K_STOP) && !(cl & (K_TITLE | K_ORGSUF)))
+        if (((cl & K_STOP) || (cl & K_NUMW)) && !(cl & (K_TITLE | K_ORGSUF)))
             a++;
         else if (s_initial(d, i) && !(cl & (K_TITLE | K_ORGSUF | K_ORGWORD)) &&
                  ((cl & K_COMMON) ||
@@ -433,6 +441,15 @@ static void s_span(s_ctx *c, uint32_t *idx, uint32_t m, uint32_t end_byte, uint3
             }
         }
         if (!best || a + best >= m)
+            break;
+        /* a country noun before a plain name is part of the name ("Jordan
+         * Morris"); only a demonym, or a country before a title or an
+         * organisation ("US Secretary of State"), stands apart */
+        td_gz_hit first;
+        uint32_t nx = s_cls(d, idx[a + best]);
+        if (td_gazetteer_lookup(c->gz, d->text + d->w[i].s, d->w[idx[a + best - 1]].e - d->w[i].s,
+                                &first) &&
+            first.kind == TD_GZ_COUNTRY && !(nx & (K_TITLE | K_ORGSUF | K_ORGWORD | K_ROLE)))
             break;
         s_mention(c, country, strlen(country), TD_ENT_COUNTRY, EV_COUNTRY, 1, i);
         if (org_end) {
@@ -560,7 +577,12 @@ int td_entities_extract(const td_doc *d, const td_gazetteer *gz, td_lang lang,
         int found = 0;
         for (uint32_t k = 0; k < c.n; k++) {
             s_ent *p = &c.ents[k];
-            if (p == e || p->nwords < 2 || p->kind != TD_ENT_PERSON || p->dropped)
+            /* a person, or an unclassified two- or three-word name that the
+             * article goes on to call by its last word ("Pat Sullivan" ...
+             * "Sullivan said") */
+            bool plain_other = p->kind == TD_ENT_OTHER && p->nwords >= 2 && p->nwords <= 3 &&
+                               e->count >= 2 && !memchr(p->name, '\'', p->name_len);
+            if (p == e || p->nwords < 2 || (p->kind != TD_ENT_PERSON && !plain_other) || p->dropped)
                 continue;
             if (p->name_len > e->name_len + 1 &&
                 p->name[p->name_len - e->name_len - 1] == ' ' &&
@@ -570,6 +592,10 @@ int td_entities_extract(const td_doc *d, const td_gazetteer *gz, td_lang lang,
             }
         }
         if (found == 1) {
+            if (target->kind == TD_ENT_OTHER) {
+                target->kind = TD_ENT_PERSON;
+                target->ev = EV_SAY;
+            }
             target->count += e->count;
             if (e->first < target->first)
                 target->first = e->first;

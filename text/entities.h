@@ -24,8 +24,4 @@
 int td_entities_extract(const td_doc *doc, const td_gazetteer *gz, td_lang lang,
                         td_arena *arena, td_entity **out);
 
-/* The country that word i names or implies ("Armenia", "Armenian",
- * "Armenians", "Baku"? no: capitals are places), or NULL. */
-const char *td_entities_country_of(const td_doc *doc, const td_gazetteer *gz, uint32_t i);
-
 #endif

@@ -300,7 +300,7 @@ static int s_script(int32_t cp)
     return -1;
 }
 
-#define DETECT_BYTES 2048
+#define DETECT_BYTES 1536
 
 /* Letters that only some Latin-script languages use: a little evidence per
  * occurrence, which settles short texts whose stop words are shared

@@ -20,10 +20,8 @@ uint64_t td_lex_hash(const char *s, size_t n)
     return h;
 }
 
-bool td_word_isn(const td_doc *d, uint32_t i, const char *lit, size_t n)
+bool td_word_eq(const td_doc *d, uint32_t i, const char *lit, size_t n)
 {
-    if (i >= d->nw || td_wlen(d, i) != n)
-        return false;
     const char *p = d->text + d->w[i].s;
     for (size_t k = 0; k < n; k++) {
         char a = p[k], b = lit[k];
@@ -76,15 +74,38 @@ static inline bool s_wordy(s_cls c)
     return c == C_UPPER || c == C_LOWER || c == C_LETTER || c == C_DIGIT;
 }
 
+/* Classes of the ASCII bytes: the common case, without decoding. */
+static const uint8_t s_ascii[128] = {
+    ['\n'] = C_NL, [' '] = C_SPACE,
+    ['0'] = C_DIGIT, ['1'] = C_DIGIT, ['2'] = C_DIGIT, ['3'] = C_DIGIT, ['4'] = C_DIGIT,
+    ['5'] = C_DIGIT, ['6'] = C_DIGIT, ['7'] = C_DIGIT, ['8'] = C_DIGIT, ['9'] = C_DIGIT,
+#define U(c) [c] = C_UPPER
+    U('A'), U('B'), U('C'), U('D'), U('E'), U('F'), U('G'), U('H'), U('I'), U('J'), U('K'),
+    U('L'), U('M'), U('N'), U('O'), U('P'), U('Q'), U('R'), U('S'), U('T'), U('U'), U('V'),
+    U('W'), U('X'), U('Y'), U('Z'),
+#undef U
+#define L(c) [c] = C_LOWER
+    L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'),
+    L('l'), L('m'), L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'),
+    L('w'), L('x'), L('y'), L('z'),
+#undef L
+};
+
 /* Class of the code point at i (C_OTHER past the end). */
-static s_cls s_at(const char *t, size_t len, size_t i, size_t *k)
+static inline s_cls s_at(const char *t, size_t len, size_t i, size_t *k)
 {
-    int32_t cp;
     if (i >= len) {
         if (k)
             *k = 0;
         return C_OTHER;
     }
+    unsigned char c = (unsigned char)t[i];
+    if (c < 0x80) {
+        if (k)
+            *k = 1;
+        return (s_cls)s_ascii[c];
+    }
+    int32_t cp;
     size_t n = td_utf8_next(t + i, len - i, &cp);
     if (k)
         *k = n;
@@ -264,6 +285,8 @@ static int s_sentences(td_doc *d, td_arena *arena)
         bool brk = false;
         uint32_t end = i + 1; /* the sentence would be [start, end) */
         if (i + 1 < d->nw && (d->w[i + 1].flags & W_NL)) {
+            brk = true;
+        } else if (i + 1 - start >= TD_LEX_MAX_SENT_WORDS) {
             brk = true;
         } else if (i + 1 == d->nw) {
             brk = true;

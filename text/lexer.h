@@ -59,6 +59,9 @@ typedef struct {
 
 /* Most words read from one text: longer texts are analysed up to here. */
 #define TD_LEX_MAX_WORDS 200000u
+/* Most words in one sentence: a longer run is cut, which bounds the work of
+ * every step that looks around a word within its sentence. */
+#define TD_LEX_MAX_SENT_WORDS 160u
 
 /* Split `text` into words and sentences, arrays in `arena`. Returns 0, or -1
  * when the arena is full. */
@@ -72,7 +75,13 @@ static inline uint32_t td_wlen(const td_doc *d, uint32_t i)
 {
     return d->w[i].e - d->w[i].s;
 }
-bool td_word_isn(const td_doc *d, uint32_t i, const char *lit, size_t n);
+bool td_word_eq(const td_doc *d, uint32_t i, const char *lit, size_t n);
+/* Whether word i is `lit` (n bytes, lower case) ignoring ASCII case. Inline:
+ * the length test rejects almost every word before any byte is compared. */
+static inline bool td_word_isn(const td_doc *d, uint32_t i, const char *lit, size_t n)
+{
+    return i < d->nw && d->w[i].e - d->w[i].s == n && td_word_eq(d, i, lit, n);
+}
 /* `lit` must be a string literal (its length is known at compile time:
  * this test runs for most words of a text); td_word_isn for the others. */
 #define td_word_is(d, i, lit) td_word_isn((d), (i), "" lit, sizeof("" lit) - 1)

@@ -44,7 +44,11 @@ static const s_group s_groups[] = {
     {"spokesman spokeswoman spokesperson minister secretary president chairman chairwoman "
      "official officials envoy ambassador commander chief leader premier governor mayor "
      "director adviser advisor aide lawyer attorney correspondent analyst expert "
-     "prosecutor judge head", K_ROLE, 0},
+     "prosecutor judge head lawmaker legislator activist politician businessman "
+     "businesswoman actor actress singer player coach author writer journalist reporter "
+     "founder executive chairperson candidate campaigner economist scientist researcher "
+     "professor lecturer owner manager captain striker quarterback colleague wife husband "
+     "son daughter mother father brother sister teammate rival", K_ROLE, 0},
     {"ministry ministries council union agency agencies committee commission department "
      "office party parliament assembly congress senate court bank corporation corp company "
      "inc ltd group association organisation organization institute university college "

@@ -77,7 +77,24 @@ typedef struct {
     int sp;    /* a space is pending */
     int any;   /* something non-space written */
     int nonascii;
+    int nfc;   /* a code point that NFC may change was seen */
 } s_out;
+
+/* Could NFC change text holding this code point? Combining marks (they may
+ * compose with what precedes), conjoining Hangul jamo, and the few
+ * singletons (Ohm, Kelvin, Angstrom signs, CJK compatibility ideographs).
+ * Precomposed letters such as "é" are already NFC: most non-ASCII text
+ * skips the composition pass. */
+static int s_nfc_maybe(int32_t cp)
+{
+    if (cp < 0x300)
+        return 0;
+    if ((cp >= 0x1100 && cp < 0x1200) || (cp >= 0xF900 && cp < 0xFB00) ||
+        (cp >= 0x2F800 && cp < 0x2FA20) || cp == 0x2126 || cp == 0x212A || cp == 0x212B ||
+        (cp >= 0x340 && cp <= 0x344) || cp == 0x374 || cp == 0x37E || cp == 0x387)
+        return 1;
+    return utf8proc_get_property(cp)->combining_class != 0;
+}
 
 static void s_put(s_out *o, const char *s, size_t len)
 {
@@ -109,17 +126,32 @@ static void s_put(s_out *o, const char *s, size_t len)
 
 char *td_normalize_text(td_arena *arena, const char *in, size_t len, size_t *out_len)
 {
-    /* each input byte yields at most 3 output bytes (U+FFFD for a bad byte,
-     * "..." for a three-byte ellipsis) */
+    /* an ASCII byte yields at most one byte, any other at most three (U+FFFD
+     * for a bad byte, "..." for a three-byte ellipsis): size for that */
     if (len > ((size_t)1 << 30))
         len = (size_t)1 << 30;
-    char *buf = td_arena_alloc(arena, len * 3 + 1);
+    size_t high = 0;
+    for (size_t i = 0; i < len; i++)
+        high += (unsigned char)in[i] >> 7;
+    char *buf = td_arena_alloc(arena, len + 2 * high + 1);
     if (!buf)
         return NULL;
-    s_out o = {buf, 0, 0, 0, 0, 0};
+    s_out o = {buf, 0, 0, 0, 0, 0, 0};
     size_t i = 0;
     while (i < len) {
         unsigned char c = (unsigned char)in[i];
+        if (c > 0x20 && c < 0x7F && o.nl == 0 && !o.sp) {
+            /* the common case: a run of printable ASCII inside a line,
+             * copied as is */
+            size_t j = i + 1;
+            while (j < len && (unsigned char)in[j] > 0x20 && (unsigned char)in[j] < 0x7F)
+                j++;
+            memcpy(o.p + o.n, in + i, j - i);
+            o.n += j - i;
+            o.any = 1;
+            i = j;
+            continue;
+        }
         if (c >= 0x20 && c < 0x7F) {
             s_put(&o, (const char *)&in[i], 1);
             i++;
@@ -132,6 +164,8 @@ char *td_normalize_text(td_arena *arena, const char *in, size_t len, size_t *out
         }
         int32_t cp;
         size_t k = td_utf8_next(in + i, len - i, &cp);
+        if (!o.nfc && s_nfc_maybe(cp))
+            o.nfc = 1;
         const char *m = s_map(cp);
         if (m)
             s_put(&o, m, strlen(m));
@@ -145,7 +179,7 @@ char *td_normalize_text(td_arena *arena, const char *in, size_t len, size_t *out
         o.n--;
     o.p[o.n] = '\0';
 
-    if (o.nonascii && o.n <= NFC_MAX_BYTES) {
+    if (o.nfc && o.n <= NFC_MAX_BYTES) {
         /* NFC: decompose into code points, then recompose and re-encode in
          * place (utf8proc_reencode), all in arena scratch: no malloc. */
         utf8proc_option_t opt = UTF8PROC_STABLE | UTF8PROC_COMPOSE;

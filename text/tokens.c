@@ -142,7 +142,6 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
          * between digits (number separators) */
         size_t start = i, end = i, rn = 0;
         bool digits_only = true, has_apos = false;
-        size_t apos_at = 0;
         while (end < len) {
             size_t kk = td_utf8_next(t + end, len - end, &cp);
             if (s_is_cjk(cp))
@@ -170,7 +169,6 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
                         continue;
                     }
                     has_apos = true;
-                    apos_at = rn;
                     if (rn + 1 < sizeof self->raw)
                         self->raw[rn++] = '\'';
                     end++;
@@ -183,7 +181,6 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             }
             break;
         }
-        (void)apos_at;
         self->pos = end > i ? end : i + k;
         if (rn == 0)
             continue;

@@ -264,6 +264,23 @@ static void test_learns_source_boilerplate(void **state)
     assert_non_null(strstr(a.body, "Morning briefings"));
 }
 
+static void test_huge_numbers(void **state)
+{
+    s_fix *fx = *state;
+    /* found by the fuzzer: a count too large for int64 */
+    const char *body = "Officials said 202000000000000000000000000000000000000000000000000000000000 "
+                       "million soldiers were killed on Thursday, and 1e400 more were wounded.";
+    td_article a;
+    memset(&a, 0, sizeof a);
+    td_arena_reset(fx->arena);
+    a.body = (char *)body;
+    a.published_at = T_FLOOD;
+    td_error err = {0};
+    assert_int_equal(td_analyzer_run(fx->an, &a, fx->arena, &err), 0);
+    for (size_t i = 0; i < a.n_claims; i++)
+        assert_true(a.claims[i].count > 0 && a.claims[i].count < 100000000);
+}
+
 static void test_random_bytes_never_crash(void **state)
 {
     s_fix *fx = *state;
@@ -331,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_german_does_not_break),
         cmocka_unit_test(test_rejects_empty),
         cmocka_unit_test(test_learns_source_boilerplate),
+        cmocka_unit_test(test_huge_numbers),
         cmocka_unit_test(test_random_bytes_never_crash),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
