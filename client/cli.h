@@ -90,5 +90,8 @@ extern const td_cli_command td_cli_rejects_cmd;
 extern const td_cli_command td_cli_ping_cmd;
 extern const td_cli_command td_cli_watch_cmd;
 extern const td_cli_command td_cli_up_cmd;
+extern const td_cli_command td_cli_search_cmd;
+extern const td_cli_command td_cli_entity_cmd;
+extern const td_cli_command td_cli_story_cmd;
 
 #endif

@@ -1,4 +1,5 @@
 /* cli_watch.c — `tidings watch`: print notifications as they arrive. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,11 +7,38 @@
 #include "cli.h"
 #include "cli_show.h"
 #include "jsonout.h"
+#include "normalize.h"
 
 static const td_option s_watch_opts[] = {
     {"topic", NULL, "only topics starting with PREFIX (comma-separated list), e.g. event.",
      false, NULL},
+    {"event", NULL, "only notifications about this event (topic event.ID)", false, NULL},
+    {"entity", NULL, "only articles that mention this entity (topic article.entity.NAME)",
+     false, NULL},
 };
+
+/* The topic of an entity's notifications: article.entity.<name folded with
+ * the analyser's folding (NFKC + case fold), blanks collapsed> — the store's
+ * naming of entities (td_db_entity_norm). */
+static void s_entity_topic(const char *name, char *out, size_t size)
+{
+    char folded[400];
+    td_normalize_fold(name, strlen(name), folded, sizeof folded);
+    size_t n = (size_t)snprintf(out, size, "article.entity.");
+    size_t base = n;
+    bool blank = false;
+    for (const char *p = folded; *p && n + 2 < size; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            blank = n > base;
+            continue;
+        }
+        if (blank)
+            out[n++] = ' ';
+        blank = false;
+        out[n++] = *p;
+    }
+    out[n] = '\0';
+}
 
 static int s_watch(td_cli *cli)
 {
@@ -23,6 +51,18 @@ static int s_watch(td_cli *cli)
     for (char *save = NULL, *t = list ? strtok_r(list, ",", &save) : NULL; t && n < 64;
          t = strtok_r(NULL, ",", &save))
         topics[n++] = t;
+    /* ZeroMQ matches prefixes: event.e1 also matches event.e12, so exact
+     * topics are checked again on receipt */
+    char exact[2][512];
+    size_t n_exact = 0;
+    if (td_cli_opt(cli, "event") && n < 64) {
+        snprintf(exact[n_exact], sizeof exact[0], "event.%s", td_cli_opt(cli, "event"));
+        topics[n++] = exact[n_exact++];
+    }
+    if (td_cli_opt(cli, "entity") && n < 64) {
+        s_entity_topic(td_cli_opt(cli, "entity"), exact[n_exact], sizeof exact[0]);
+        topics[n++] = exact[n_exact++];
+    }
     int rc = td_client_subscribe(cli->client, topics, n);
     free(list);
     if (rc != TD_CLIENT_OK)
@@ -47,7 +87,12 @@ static int s_watch(td_cli *cli)
         }
         if (rc != TD_CLIENT_OK)
             return td_cli_client_error(cli, rc);
-        if (last && nt.seq > last + 1)
+        bool wanted = n_exact == 0 || n > n_exact;   /* --topic prefixes pass as they are */
+        for (size_t i = 0; i < n_exact && !wanted; i++)
+            wanted = nt.topic && strcmp(nt.topic, exact[i]) == 0;
+        if (!wanted)
+            continue;
+        if (n == 0 && last && nt.seq > last + 1)
             fprintf(stderr, "tidings: missed %llu notification(s) (seq %llu..%llu)\n",
                     (unsigned long long)(nt.seq - last - 1), (unsigned long long)last + 1,
                     (unsigned long long)nt.seq - 1);

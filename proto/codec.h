@@ -168,10 +168,87 @@ typedef struct {
     char *story;
     char *title;
     int64_t at;     /* ms */
+    char *topic;    /* PUB topic when not `type` (per-entity/per-event copies) */
 } td_notice;
 
 int td_notice_pack(msgpack_packer *pk, const td_notice *n);
 int td_notice_decode(const void *buf, size_t len, td_arena *arena,
                      td_notice *out, td_error *err);
+
+/* ---- search and views (codec_search.c) ----------------------------------- */
+
+/* One search hit. `snippet` marks matched terms as **term**. */
+typedef struct {
+    const char *id;
+    double score;
+    const char *title;
+    const char *source;
+    int64_t published_at;
+    const char *event;
+    const char *snippet;
+} td_hit;
+
+/* { "hits": [...], "total", "total_exact", "next_cursor"? }: begin, then n
+ * td_hit_pack, then td_list_end. */
+int td_search_result_begin(msgpack_packer *pk, size_t n, uint64_t total, bool exact,
+                           bool has_cursor);
+int td_hit_pack(msgpack_packer *pk, const td_hit *h);
+
+/* event.list with `q`: like td_event_list_begin plus a "scores" array
+ * packed after the events (begin, events, td_event_scores_end). */
+int td_event_rank_begin(msgpack_packer *pk, size_t n, bool has_cursor);
+int td_event_scores_end(msgpack_packer *pk, const double *scores, size_t n,
+                        const char *next_cursor);
+
+/* entity.get with mentions per day: { name, kind, articles, per_day:
+ * [{day, count}], events: [...] } — pack the days, then n_events events. */
+typedef struct {
+    char day[11];          /* YYYY-MM-DD */
+    uint32_t count;
+} td_day_count;
+int td_entity_view_begin(msgpack_packer *pk, const char *name, const char *kind,
+                         uint64_t articles, const td_day_count *days, size_t n_days,
+                         bool days_exact, size_t n_events);
+
+/* similar: { "articles": [hits], "events": [Event] } — begin with the
+ * article hits count, pack hits, then td_similar_events and the events. */
+int td_similar_begin(msgpack_packer *pk, size_t n_articles);
+int td_similar_events(msgpack_packer *pk, size_t n_events);
+
+/* Decoded results of search, story.get and entity.get (clients). Arrays and
+ * strings live in the arena. Maps inside arrays must decode as their record
+ * or the whole result is refused. */
+typedef struct {
+    td_hit *hits;
+    size_t n_hits;
+    uint64_t total;
+    bool total_exact;
+    char *next_cursor;
+} td_search_result;
+int td_search_result_decode(const void *buf, size_t len, td_arena *arena,
+                            td_search_result *out, td_error *err);
+
+typedef struct {
+    char *id;           /* story id (story.get) */
+    char *name, *kind;  /* entity.get */
+    uint64_t articles;  /* entity.get */
+    td_day_count *days; /* entity.get per_day */
+    size_t n_days;
+    td_event *events;
+    size_t n_events;
+} td_view_result;
+/* story.get or entity.get result. */
+int td_view_result_decode(const void *buf, size_t len, td_arena *arena,
+                          td_view_result *out, td_error *err);
+
+/* changes log entry: the notification plus its topic. */
+int td_change_pack(msgpack_packer *pk, const td_notice *n);
+/* Decode a changes log entry (the notification and its topic). */
+int td_change_decode(const void *buf, size_t len, td_arena *arena, td_notice *out,
+                     td_error *err);
+/* changes.since result: { "changes": [entry], "last_seq", "next_seq"?,
+ * "truncated" } — begin, then raw entries. */
+int td_changes_begin(msgpack_packer *pk, size_t n, uint64_t last_seq, bool truncated,
+                     bool has_next, uint64_t next_seq);
 
 #endif

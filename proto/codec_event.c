@@ -53,9 +53,11 @@ static int s_u32(td_dec *d, const msgpack_object *m, const char *name, uint32_t 
     return 0;
 }
 
-static int s_dec_event(td_dec *d, const msgpack_object *m, td_event *e)
+int td_dec_event_obj(td_dec *d, const msgpack_object *m, td_event *e)
 {
     memset(e, 0, sizeof *e);
+    if (m->type != MSGPACK_OBJECT_MAP)
+        return td_dec_fail(d, TD_E_BAD_REQUEST, "an event must be a map");
     if (td_dec_str(d, m, "id", TD_MAX_ID, true, &e->id) < 0 ||
         td_dec_str(d, m, "title", 0, false, &e->title) < 0 ||
         td_dec_str(d, m, "summary", 0, false, &e->summary) < 0 ||
@@ -113,7 +115,7 @@ int td_event_decode(const void *buf, size_t len, td_arena *arena, td_event *out,
     td_dec d;
     int rc = td_dec_begin(&d, buf, len, arena, err);
     if (rc == 0)
-        rc = s_dec_event(&d, &d.root, out);
+        rc = td_dec_event_obj(&d, &d.root, out);
     td_dec_done(&d);
     return rc;
 }

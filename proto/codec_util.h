@@ -48,6 +48,7 @@ const unsigned char *td_mp_next(const unsigned char *p, const unsigned char *end
 /* Whole records from an already unpacked object (used for nesting). */
 int td_dec_article_obj(td_dec *d, const msgpack_object *o, td_article *out);
 int td_dec_reject_obj(td_dec *d, const msgpack_object *o, td_reject *out);
+int td_dec_event_obj(td_dec *d, const msgpack_object *o, td_event *out);
 
 /* Packing helpers: a string (NULL packs nil), a key, key+string, key+int. */
 int td_pk_str(msgpack_packer *pk, const char *s);
