@@ -70,7 +70,16 @@ int td_op_entity_get(td_qctx *ctx, const td_query *q);
 int td_op_event_list(td_qctx *ctx, const td_query *q);
 int td_op_rejects_list(td_qctx *ctx, const td_query *q);
 
-/* Not yet implemented ops (search issue). */
+/* Stub in ops_info.c, superseded by td_op_search_ranked (search_op.c:
+ * ranked article search, docs/search.md), which server.c dispatches. */
 int td_op_search(td_qctx *ctx, const td_query *q);
+int td_op_search_ranked(td_qctx *ctx, const td_query *q);
+
+/* ops_views.c: event.list with `q` (falls back to td_op_event_list without
+ * it), entity.get with mentions per day, similar, changes.since */
+int td_op_event_list_view(td_qctx *ctx, const td_query *q);
+int td_op_entity_view(td_qctx *ctx, const td_query *q);
+int td_op_similar(td_qctx *ctx, const td_query *q);
+int td_op_changes_since(td_qctx *ctx, const td_query *q);
 
 #endif

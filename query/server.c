@@ -30,11 +30,13 @@ static const struct {
     {"stats", td_op_stats, true},
     {"article.get", td_op_article_get, true},
     {"event.get", td_op_event_get, true},
-    {"event.list", td_op_event_list, true},
+    {"event.list", td_op_event_list_view, true},
     {"story.get", td_op_story_get, true},
-    {"entity.get", td_op_entity_get, true},
+    {"entity.get", td_op_entity_view, true},
     {"rejects.list", td_op_rejects_list, true},
-    {"search", td_op_search, false},
+    {"search", td_op_search_ranked, true},
+    {"similar", td_op_similar, true},
+    {"changes.since", td_op_changes_since, true},
 };
 
 struct td_query_server {

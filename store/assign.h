@@ -1,11 +1,12 @@
 /* assign.h — links each stored article to an event and a story, and keeps
  * the event aggregates and the entity records in step.
  *
- * For now every new article starts its own event and story (issue 2). The
- * interface is the one streaming clustering will implement (issue 4): it may
- * keep an in-memory candidate index of recently active events, which is why
- * it hears about transaction outcomes (a batch can be redone after a map
- * growth or aborted, and the index must match what is committed).
+ * Streaming clustering (cluster.h), provenance (provenance.h), the claims
+ * ledger (ledger.h) and stories (stories.h) are driven from here. The
+ * assigner keeps an in-memory candidate index of recently active events,
+ * which is why it hears about transaction outcomes (a batch can be redone
+ * after a map growth or aborted, and the index must match what is
+ * committed). See docs/events.md.
  */
 #ifndef TD_ASSIGN_H
 #define TD_ASSIGN_H
@@ -38,6 +39,9 @@ td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
  * was abandoned (keep or roll back in-memory state). */
 void td_assign_committed(td_assign *self);
 void td_assign_aborted(td_assign *self);
+
+/* Events held in the in-memory candidate window (benchmarks, tests). */
+size_t td_assign_window_events(const td_assign *self);
 
 /* Summary of a body: its first sentences, at most `max` bytes, in `arena`. */
 char *td_assign_summary(const char *body, size_t max, td_arena *arena);

@@ -45,6 +45,17 @@ typedef struct {
     uint32_t slot;
 } s_idx;
 
+typedef struct s_acc_ {
+    uint64_t h;
+    double tf;
+    char *key;      /* "t"+stem or "e"+entity key */
+    size_t klen;
+    const char *word;
+    bool title;
+} s_acc;
+#define ACC_CAP 1024   /* > 2 x VEC_MAX */
+#define EACC_CAP 512
+
 struct td_cluster {
     td_cluster_opts o;
     td_tokenizer *tk;
@@ -62,6 +73,8 @@ struct td_cluster {
     s_idx *q;                /* h -> index into the vector */
     size_t q_cap;
     uint32_t *cand;
+    struct s_acc_ *acc;      /* per-article term table (reused: no arena growth) */
+    struct s_acc_ *eacc;
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -71,16 +84,20 @@ void td_cluster_opts_default(td_cluster_opts *o)
     /* Frozen from the tuning runs of docs/events.md (UCI headlines for the
      * event level, SemEval pairs and the seeds as checks). */
     *o = (td_cluster_opts){
-        .threshold = 0.30,
-        .w_text = 0.7,
-        .w_ent = 0.3,
-        .time_tau_h = 24.0,
-        .time_floor = 0.5,
+        .threshold = 0.07,
+        .w_text = 0.85,
+        .w_ent = 0.15,
+        .time_tau_h = 3.0,
+        .time_tau_long_h = 24.0,
+        .threshold_long = 0.2,
+        .evidence_lo = 15,
+        .evidence_hi = 75,
+        .time_floor = 0.1,
         .event_window_h = 72.0,
         .story_window_h = 14 * 24.0,
         .date_penalty = 0.6,
         .story_threshold = 0.25,
-        .title_boost = 2.0,
+        .title_boost = 1.0,
         .lead_boost = 1.5,
         .lead_tokens = 60,
         .body_tokens = 600,
@@ -100,6 +117,7 @@ void td_cluster_opts_default(td_cluster_opts *o)
         struct { const char *name; double *p; } dbl[] = {
             {"threshold", &o->threshold}, {"w_text", &o->w_text}, {"w_ent", &o->w_ent},
             {"time_tau_h", &o->time_tau_h}, {"time_floor", &o->time_floor},
+            {"time_tau_long_h", &o->time_tau_long_h}, {"threshold_long", &o->threshold_long},
             {"event_window_h", &o->event_window_h}, {"story_window_h", &o->story_window_h},
             {"date_penalty", &o->date_penalty}, {"story_threshold", &o->story_threshold},
             {"title_boost", &o->title_boost}, {"lead_boost", &o->lead_boost},
@@ -112,6 +130,10 @@ void td_cluster_opts_default(td_cluster_opts *o)
             }
         if (strcmp(kv, "lead_tokens") == 0)
             o->lead_tokens = (int)v, known = true;
+        if (strcmp(kv, "evidence_lo") == 0)
+            o->evidence_lo = (int)v, known = true;
+        if (strcmp(kv, "evidence_hi") == 0)
+            o->evidence_hi = (int)v, known = true;
         if (strcmp(kv, "body_tokens") == 0)
             o->body_tokens = (int)v, known = true;
         if (!known)
@@ -134,8 +156,10 @@ td_cluster *td_cluster_new(const td_cluster_opts *opts)
     self->q_cap = 2048;
     self->q = calloc(self->q_cap, sizeof *self->q);
     self->cand = malloc(CANDIDATES_MAX * sizeof *self->cand);
+    self->acc = malloc(ACC_CAP * sizeof *self->acc);
+    self->eacc = malloc(EACC_CAP * sizeof *self->eacc);
     self->clock = TD_TIME_NONE;
-    if (!self->tk || !self->q || !self->cand)
+    if (!self->tk || !self->q || !self->cand || !self->acc || !self->eacc)
         td_cluster_destroy(&self);
     return self;
 }
@@ -166,6 +190,8 @@ void td_cluster_destroy(td_cluster **self_p)
     td_tokenizer_destroy(&self->tk);
     free(self->q);
     free(self->cand);
+    free(self->acc);
+    free(self->eacc);
     free(self);
     *self_p = NULL;
 }
@@ -212,14 +238,6 @@ int32_t td_cluster_day(const char *d)
 
 /* ---- vectors -------------------------------------------------------------- */
 
-typedef struct {
-    uint64_t h;
-    double tf;
-    char *key;      /* "t"+stem or "e"+entity key */
-    size_t klen;
-    const char *word;
-    bool title;
-} s_acc;
 
 static uint64_t s_hash(const void *p, size_t n)
 {
@@ -308,10 +326,9 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
     memset(out, 0, sizeof *out);
     out->t = a->published_at;
     out->day = td_cluster_day(a->event_date);
-    size_t cap = 2048;
-    s_acc *tab = td_arena_alloc(arena, cap * sizeof *tab);
-    if (!tab)
-        return -1;
+    size_t cap = ACC_CAP;
+    s_acc *tab = self->acc;
+    memset(tab, 0, cap * sizeof *tab);
     td_lang lang = a->lang ? td_lang_parse(a->lang) : TD_LANG_NONE;
     size_t n = 0;
     const td_cluster_opts *o = &self->o;
@@ -325,17 +342,16 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
         return -1;
     /* entities: a separate vector, keyed like the entities database */
     size_t ne = 0;
-    s_acc *etab = td_arena_alloc(arena, 512 * sizeof *etab);
-    if (!etab)
-        return -1;
+    s_acc *etab = self->eacc;
+    memset(etab, 0, EACC_CAP * sizeof *etab);
     char key[TD_DB_ENTITY_KEY + 1];
-    for (size_t i = 0; i < a->n_entities && ne < 256; i++) {
+    for (size_t i = 0; i < a->n_entities && ne < EACC_CAP / 2; i++) {
         size_t kl = td_db_entity_norm(a->entities[i].name, key + 1, sizeof key - 1);
         if (!kl)
             continue;
         key[0] = 'e';
         uint64_t h = s_hash(key, kl + 1);
-        s_acc *e = s_acc_find(etab, 512, h);
+        s_acc *e = s_acc_find(etab, EACC_CAP, h);
         if (!e->h) {
             e->h = h;
             if (!(e->key = td_arena_strndup(arena, key, kl + 1)))
@@ -362,7 +378,7 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
         t->key = tab[i].key;
         t->in_title = tab[i].title;
     }
-    for (size_t i = 0; i < 512; i++) {
+    for (size_t i = 0; i < EACC_CAP; i++) {
         if (!etab[i].h)
             continue;
         td_cterm *t = &out->ents[out->n_ents++];
@@ -494,8 +510,17 @@ static void s_score(const td_cluster *self, const td_cvec *v, int64_t first, int
         out->sim = (o->w_text * out->text + o->w_ent * out->ents) / (o->w_text + o->w_ent);
     else
         out->sim = out->text;
+    /* how far the text's similarity can be trusted: a headline shares a
+     * word or two with many events, so time proximity must carry more of
+     * the decision; a full article's similarity holds over a day or more */
+    double ev = 0;
+    if (o->evidence_hi > o->evidence_lo)
+        ev = ((double)v->n_terms - o->evidence_lo) / (o->evidence_hi - o->evidence_lo);
+    ev = ev < 0 ? 0 : ev > 1 ? 1 : ev;
+    double tau = o->time_tau_h + ev * (o->time_tau_long_h - o->time_tau_h);
+    out->threshold = o->threshold + ev * (o->threshold_long - o->threshold);
     double gap = s_gap_h(v->t, first, last);
-    out->time = o->time_tau_h > 0 ? exp(-gap / o->time_tau_h) : 1.0;
+    out->time = tau > 0 ? exp(-gap / tau) : 1.0;
     out->date = 1.0;
     if (v->day != INT32_MIN && day != INT32_MIN && v->day != day)
         out->date = o->date_penalty;
@@ -1094,8 +1119,12 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
     }
     if (best_id && !(*best = td_arena_strdup(arena, best_id)))
         return TD_DB_ERROR;
-    if (!best_id)
+    if (!best_id) {
         parts->score = 0;
+        td_cscore none;
+        s_score(self, v, TD_TIME_NONE, TD_TIME_NONE, INT32_MIN, NULL, 0, NULL, 0, &none);
+        parts->threshold = none.threshold;
+    }
     return TD_DB_OK;
 }
 

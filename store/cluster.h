@@ -28,7 +28,7 @@
 #include "db.h"
 #include "record.h"
 
-#define TD_CLUSTER_TERMS 64    /* centroid terms kept per event */
+#define TD_CLUSTER_TERMS 96    /* centroid terms kept per event */
 #define TD_CLUSTER_ENTS 32     /* centroid entities kept per event */
 #define TD_CLUSTER_RECENT 32   /* latest article ids kept per event (provenance) */
 #define TD_CLUSTER_SOURCES 64  /* distinct sources counted exactly per event */
@@ -41,7 +41,11 @@ typedef struct {
     double threshold;      /* join the best event at or above this score */
     double w_text;         /* share of the term cosine in the similarity */
     double w_ent;          /* share of the entity cosine (when both have entities) */
-    double time_tau_h;     /* time decay scale (hours) of the gap to the event */
+    double time_tau_h;     /* time decay scale (hours) of the gap, short texts */
+    double time_tau_long_h;/* ... long texts (their similarity is better evidence) */
+    double threshold_long; /* the threshold for long texts */
+    int evidence_lo;       /* distinct terms up to which a text counts as short */
+    int evidence_hi;       /* distinct terms from which a text counts as long */
     double time_floor;     /* similarity kept at an infinite gap (before the window) */
     double event_window_h; /* candidates: events within this gap (hours) */
     double story_window_h; /* stories: events within this gap; also the index window */
@@ -98,6 +102,7 @@ typedef struct {
 /* The feature parts of one scored candidate. */
 typedef struct {
     double score, sim, text, title, ents, time, date;
+    double threshold;      /* the join threshold for this article */
 } td_cscore;
 
 typedef struct td_cluster td_cluster;

@@ -31,9 +31,21 @@ void td_notices_destroy(td_notices **self_p);
 void td_notices_reset(td_notices *self);
 
 /* Append a notice of `type` (also its topic) about `id`; strings are copied.
- * Takes the next seq from `txn`. Returns 0, or -1 when out of memory. */
+ * Takes the next seq from `txn` and logs it in `changes` (changes.since).
+ * Returns 0, or -1 when out of memory or the log write failed. */
 int td_notices_add(td_notices *self, td_txn *txn, const char *type, const char *id,
                    const char *event, const char *story, const char *title, int64_t at);
+
+/* Per-entity and per-event copies (docs/search.md, "Topics"): each is a
+ * notification of its own with the next seq, also kept in `changes`:
+ *   event.<id>              copies of event.updated
+ *   article.entity.<name>   copies of article.stored, per entity of the
+ *                           article (normalised name, at most
+ *                           TD_NOTICES_ENTITY_TOPICS of them)
+ * td_notices_add makes the event.<id> copies itself; call this after the
+ * article.stored notice of `a`. Returns 0 or -1 (out of memory). */
+#define TD_NOTICES_ENTITY_TOPICS 8
+int td_notices_article_topics(td_notices *self, td_txn *txn, const td_article *a);
 
 size_t td_notices_count(const td_notices *self);
 /* The i-th notice (borrowed until the next reset). */

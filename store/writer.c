@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "assign.h"
+#include "index.h"
 #include "keys.h"
 #include "log.h"
 #include "notices.h"
@@ -27,6 +28,7 @@ struct td_writer {
     td_db *db;
     td_assign *assign;
     td_notices *notices;
+    td_index *index;       /* search index, flushed once per batch */
     td_arena *batch;       /* lives for one batch */
     td_arena *work;        /* lives for one transaction attempt */
     s_item *items;
@@ -42,9 +44,10 @@ td_writer *td_writer_new(td_db *db)
     self->db = db;
     self->assign = td_assign_new();
     self->notices = td_notices_new();
+    self->index = td_index_new();
     self->batch = td_arena_new(BATCH_ARENA);
     self->work = td_arena_new(BATCH_ARENA);
-    if (!self->assign || !self->notices || !self->batch || !self->work)
+    if (!self->assign || !self->notices || !self->index || !self->batch || !self->work)
         td_writer_destroy(&self);
     return self;
 }
@@ -56,6 +59,7 @@ void td_writer_destroy(td_writer **self_p)
     td_writer *self = *self_p;
     td_assign_destroy(&self->assign);
     td_notices_destroy(&self->notices);
+    td_index_destroy(&self->index);
     td_arena_destroy(&self->batch);
     td_arena_destroy(&self->work);
     free(self->items);
@@ -254,10 +258,12 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
     if (rc)
         return rc;
     if ((rc = td_db_article_put(txn, &a)) != TD_DB_OK ||
-        (rc = td_db_key_put(txn, key, hash, a.id)) != TD_DB_OK)
+        (rc = td_db_key_put(txn, key, hash, a.id)) != TD_DB_OK ||
+        (rc = td_index_add(self->index, txn, &a)) != TD_DB_OK)
         return rc;
     if (td_notices_add(self->notices, txn, TD_TOPIC_ARTICLE_STORED, a.id, a.event, a.story,
-                       a.title, a.ingested_at) != 0)
+                       a.title, a.ingested_at) != 0 ||
+        td_notices_article_topics(self->notices, txn, &a) != 0)
         return TD_DB_ERROR;
     s_ack_ok(it, &a, status);
     return TD_DB_OK;
@@ -270,6 +276,7 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
     td_arena_reset(self->work);
     td_notices_reset(self->notices);
     td_assign_aborted(self->assign);
+    td_index_reset(self->index);
     memset(&self->attempt, 0, sizeof self->attempt);
     for (size_t i = 0; i < self->n; i++) {
         s_item *it = &self->items[i];
@@ -284,7 +291,7 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
         if (rc != TD_DB_OK)
             return rc;
     }
-    return TD_DB_OK;
+    return td_index_flush(self->index, txn);
 }
 
 static void s_reset(td_writer *self)

@@ -119,6 +119,9 @@ static void s_expect_error(const td_query *q, const char *code)
 
 /* ---- setup: the store writes, then the query server reads ------------------------ */
 
+/* Publication time of fixture article i: 90 days apart. */
+#define S_TIME(i) (1000 + (int64_t)(i) * 90 * 86400000)
+
 static void s_store(void)
 {
     td_db_opts o = {.dir = s_dir, .sync = TD_SYNC_NOSYNC};
@@ -128,12 +131,22 @@ static void s_store(void)
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
     td_entity sotk[] = {{"Sotk", TD_ENT_PLACE, 1}};
+    /* seven unrelated happenings, months apart: seven events */
+    static const char *const topics[7][2] = {
+        {"Harbour cranes restored", "Engineers restored the harbour cranes after a power fault."},
+        {"Orchard frost losses", "Growers counted apple losses after a late spring frost."},
+        {"Library reopens", "The city library reopened with a new reading room for children."},
+        {"Ferry strike called", "Ferry crews called a strike over rosters and overtime pay."},
+        {"Telescope mirror cast", "Glassmakers cast the mirror of a new mountain telescope."},
+        {"Marathon record", "A runner set a course record at the autumn marathon."},
+        {"Bridge tolls cut", "Regional councillors voted to cut tolls on the river bridge."},
+    };
     for (int i = 0; i < 7; i++) {
-        char id[16], title[32];
+        char id[16];
         snprintf(id, sizeof id, "art-%d", i);
-        snprintf(title, sizeof title, "Title %d", i);
-        td_article a = {.id = id, .title = title, .source = "Src", .body = "Body text.",
-                        .published_at = 1000 * (i + 1)};
+        td_article a = {.id = id, .title = (char *)topics[i][0], .source = "Src",
+                        .body = (char *)topics[i][1],
+                        .published_at = S_TIME(i)};
         if (i % 2 == 0) {   /* art-0, 2, 4, 6 mention Sotk */
             a.entities = sotk;
             a.n_entities = 1;
@@ -213,8 +226,8 @@ static void test_gets_and_stats(void **state)
     td_article a;
     td_arena *arena = td_arena_new(0);
     assert_int_equal(td_article_decode(r.result, r.result_len, arena, &a, &err), 0);
-    assert_string_equal(a.title, "Title 3");
-    assert_true(a.published_at == 4000);
+    assert_string_equal(a.title, "Ferry strike called");
+    assert_true(a.published_at == S_TIME(3));
     assert_non_null(a.event);
 
     q = s_q("event.get");
@@ -276,8 +289,8 @@ static void test_event_list_paging(void **state)
 
     /* a time window on activity (inclusive) */
     q = s_q("event.list");
-    q.since = 2000;
-    q.until = 4000;
+    q.since = S_TIME(1);
+    q.until = S_TIME(3);
     assert_int_equal(s_event_page(&q, ids, cursor, sizeof cursor), 3);
     assert_string_equal(ids[0], "e4");
     assert_string_equal(ids[2], "e2");
@@ -354,8 +367,7 @@ static void test_errors(void **state)
     s_expect_error(&q, TD_E_NOT_FOUND);
     q = s_q("frobnicate");
     s_expect_error(&q, TD_E_BAD_REQUEST);
-    q = s_q("search");
-    q.q = "sotk";
+    q = s_q("search");           /* search without a query */
     s_expect_error(&q, TD_E_BAD_REQUEST);
     q = s_q("event.list");
     q.cursor = "xyz";

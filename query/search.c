@@ -1,0 +1,557 @@
+/* search.c — query evaluation with block-max pruning; see search.h. */
+#include "search.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_read.h"
+#include "log.h"
+
+#define K1 1.2
+#define B 0.75
+#define POS_CAP 1024
+#define CURSOR_FORMAT 1
+
+enum { N_TERM, N_PHRASE, N_OR };
+
+typedef struct s_node {
+    int kind;
+    td_plist *pl;             /* N_TERM */
+    double idf, w;
+    struct s_node **kids;     /* N_PHRASE members, N_OR alternatives */
+    uint32_t *offs;
+    size_t nk;
+    uint32_t doc;             /* last answer of s_next */
+    bool started;
+    uint64_t df;
+} s_node;
+
+#define MAX_LISTS 256
+
+typedef struct {
+    td_txn *txn;
+    td_arena *arena;
+    td_search_stats *st;
+    td_plist *lists[MAX_LISTS];   /* closed before returning: cursors */
+    size_t n_lists;
+    uint32_t pos[2][POS_CAP];
+} s_ctx;
+
+static double s_bm25(const s_ctx *c, double idf, float tf, uint32_t dl)
+{
+    double norm = K1 * (1 - B + B * (double)dl / c->st->avgdl);
+    return idf * tf * (K1 + 1) / (tf + norm);
+}
+
+static s_node *s_term(s_ctx *c, const char *term, double w, size_t *idf_i)
+{
+    s_node *n = td_arena_alloc(c->arena, sizeof *n);
+    if (!n || c->n_lists == MAX_LISTS ||
+        !(n->pl = td_plist_open(c->txn, c->arena, term, strlen(term))))
+        return NULL;
+    c->lists[c->n_lists++] = n->pl;
+    n->kind = N_TERM;
+    n->w = w;
+    n->df = td_plist_df(n->pl);
+    if (idf_i) {
+        size_t i = (*idf_i)++;
+        if (i < TD_QP_MAX_TERMS) {
+            if (i >= c->st->n_idf) {   /* not pinned: compute and remember */
+                double N = (double)c->st->n, df = (double)n->df;
+                c->st->idf[i] = (float)log(1 + (N - df + 0.5) / (df + 0.5));
+                c->st->n_idf = i + 1;
+            }
+            n->idf = c->st->idf[i];
+        }
+    }
+    return n;
+}
+
+static s_node *s_phrase(s_ctx *c, const td_qphrase *ph, double w, size_t *idf_i)
+{
+    if (ph->n == 1)
+        return s_term(c, ph->stems[0], w, idf_i);
+    s_node *n = td_arena_alloc(c->arena, sizeof *n);
+    if (!n || !(n->kids = td_arena_alloc(c->arena, ph->n * sizeof *n->kids)))
+        return NULL;
+    n->kind = N_PHRASE;
+    n->offs = ph->offs;
+    n->nk = ph->n;
+    n->df = UINT64_MAX;
+    for (size_t i = 0; i < ph->n; i++) {
+        if (!(n->kids[i] = s_term(c, ph->stems[i], w, idf_i)))
+            return NULL;
+        if (n->kids[i]->df < n->df)
+            n->df = n->kids[i]->df;
+    }
+    return n;
+}
+
+static uint32_t s_next(s_ctx *c, s_node *n, uint32_t d);
+
+/* Do all members of a phrase (positioned on one doc) line up? */
+static bool s_phrase_at(s_ctx *c, s_node *n)
+{
+    int n0 = td_plist_positions(n->kids[0]->pl, c->pos[0], POS_CAP);
+    for (int a = 0; a < n0; a++) {
+        uint32_t p0 = c->pos[0][a];
+        bool all = true;
+        for (size_t i = 1; i < n->nk && all; i++) {
+            int ni = td_plist_positions(n->kids[i]->pl, c->pos[1], POS_CAP);
+            uint32_t want = p0 + n->offs[i];
+            all = false;
+            for (int j = 0; j < ni && c->pos[1][j] <= want; j++)
+                if (c->pos[1][j] == want)
+                    all = true;
+        }
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+static uint32_t s_next(s_ctx *c, s_node *n, uint32_t d)
+{
+    if (n->started && n->doc >= d)
+        return n->doc;
+    n->started = true;
+    switch (n->kind) {
+    case N_TERM:
+        return n->doc = td_plist_next_geq(n->pl, d);
+    case N_PHRASE:
+        for (;;) {
+            uint32_t x = d;
+            bool moved = true;
+            while (moved) {
+                moved = false;
+                for (size_t i = 0; i < n->nk; i++) {
+                    uint32_t y = s_next(c, n->kids[i], x);
+                    if (y == TD_IX_NONE)
+                        return n->doc = TD_IX_NONE;
+                    if (y > x) {
+                        x = y;
+                        moved = true;
+                    }
+                }
+            }
+            if (s_phrase_at(c, n))
+                return n->doc = x;
+            if (x == TD_IX_NONE - 1)
+                return n->doc = TD_IX_NONE;
+            d = x + 1;
+        }
+    default: {
+        uint32_t best = TD_IX_NONE;
+        for (size_t i = 0; i < n->nk; i++) {
+            uint32_t y = s_next(c, n->kids[i], d);
+            if (y < best)
+                best = y;
+        }
+        return n->doc = best;
+    }
+    }
+}
+
+static double s_score(s_ctx *c, s_node *n, uint32_t doc)
+{
+    if (n->doc != doc)
+        return 0;
+    if (n->kind == N_TERM) {
+        if (n->w == 0)
+            return 0;
+        uint32_t tt, tb, dl;
+        td_plist_freq(n->pl, &tt, &tb, &dl);
+        return n->w * s_bm25(c, n->idf, td_ix_tf(tt, tb), dl);
+    }
+    double s = 0;
+    for (size_t i = 0; i < n->nk; i++)
+        s += s_score(c, n->kids[i], doc);
+    return s;
+}
+
+/* Upper bound of the node's score over docs >= d up to *end (shallow: reads
+ * block headers only). Returns -1 when the node has no doc >= d left. */
+static double s_ub(s_ctx *c, s_node *n, uint32_t d, uint32_t *end)
+{
+    if (n->kind == N_TERM) {
+        td_ix_header h;
+        if (!td_plist_block(n->pl, d, &h))
+            return -1;
+        *end = h.last;
+        return n->w == 0 ? 0 : n->w * s_bm25(c, n->idf, h.max_tf, h.min_dl);
+    }
+    double sum = 0;
+    bool any = false;
+    *end = TD_IX_NONE;
+    for (size_t i = 0; i < n->nk; i++) {
+        uint32_t e;
+        double u = s_ub(c, n->kids[i], d, &e);
+        if (u < 0) {
+            if (n->kind == N_PHRASE)
+                return -1;
+            continue;
+        }
+        any = true;
+        sum += u;
+        if (e < *end)
+            *end = e;
+    }
+    return any ? sum : -1;
+}
+
+/* ---- top-k heap: min at [0]; better = higher score, then higher docno --- */
+
+static bool s_better(double s1, uint32_t d1, double s2, uint32_t d2)
+{
+    return s1 > s2 || (s1 == s2 && d1 > d2);
+}
+
+static void s_sift_down(td_search_hit *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && s_better(h[m].score, h[m].doc, h[l].score, h[l].doc))
+            m = l;
+        if (r < n && s_better(h[m].score, h[m].doc, h[r].score, h[r].doc))
+            m = r;
+        if (m == i)
+            return;
+        td_search_hit t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static void s_push(td_search_hit *h, size_t *n, size_t cap, double s, uint32_t d)
+{
+    if (*n < cap) {
+        size_t i = (*n)++;
+        h[i] = (td_search_hit){d, s};
+        while (i > 0) {
+            size_t p = (i - 1) / 2;
+            if (!s_better(h[p].score, h[p].doc, h[i].score, h[i].doc))
+                break;
+            td_search_hit t = h[i];
+            h[i] = h[p];
+            h[p] = t;
+            i = p;
+        }
+    } else if (s_better(s, d, h[0].score, h[0].doc)) {
+        h[0] = (td_search_hit){d, s};
+        s_sift_down(h, *n, 0);
+    }
+}
+
+static int s_hit_cmp(const void *a, const void *b)
+{
+    const td_search_hit *x = a, *y = b;
+    return s_better(x->score, x->doc, y->score, y->doc) ? -1
+           : s_better(y->score, y->doc, x->score, x->doc) ? 1 : 0;
+}
+
+static int s_df_cmp(const void *a, const void *b)
+{
+    uint64_t x = (*(s_node *const *)a)->df, y = (*(s_node *const *)b)->df;
+    return (x > y) - (x < y);
+}
+
+static bool s_in(const uint32_t *v, size_t n, uint32_t d)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = (lo + hi) / 2;
+        if (v[m] < d)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo < n && v[lo] == d;
+}
+
+int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
+                   const td_search_opts *o, td_search_stats *st, td_search_res *res)
+{
+    memset(res, 0, sizeof *res);
+    res->exact = true;
+    if (!o->pinned) {
+        memset(st, 0, sizeof *st);
+        st->ceiling = (uint32_t)td_txn_counter(txn, TD_CTR_DOC_NEXT);
+        st->n = td_txn_counter(txn, TD_CTR_DOC_LIVE);
+        uint64_t tokens = td_txn_counter(txn, TD_CTR_DOC_TOKENS);
+        st->avgdl = st->n ? (double)tokens / (double)st->n : 1;
+    }
+    if (st->avgdl <= 0)
+        st->avgdl = 1;
+    if (st->n == 0)
+        st->n = 1;
+    s_ctx *c = td_arena_alloc(arena, sizeof *c);
+    size_t cap = (o->k ? o->k : 1) + 1;
+    if (cap > TD_SEARCH_MAX_K + 1)
+        cap = TD_SEARCH_MAX_K + 1;
+    res->hits = td_arena_alloc(arena, cap * sizeof *res->hits);
+    size_t nmax = q->n_must + q->n_sources + q->n_entities + 2;
+    s_node **must = td_arena_alloc(arena, nmax * sizeof *must);
+    s_node **nots = td_arena_alloc(arena, (q->n_nots + 1) * sizeof *nots);
+    if (!c || !res->hits || !must || !nots)
+        return -1;
+    c->txn = txn;
+    c->arena = arena;
+    c->st = st;
+
+    size_t idf_i = 0, nm = 0, nn = 0;
+    int rc = -1;
+    for (size_t i = 0; i < q->n_must; i++) {
+        const td_qclause *cl = &q->must[i];
+        s_node *n;
+        if (cl->n_alts == 1) {
+            n = s_phrase(c, &cl->alts[0], 1, &idf_i);
+        } else {
+            n = td_arena_alloc(arena, sizeof *n);
+            if (n && (n->kids = td_arena_alloc(arena, cl->n_alts * sizeof *n->kids))) {
+                n->kind = N_OR;
+                n->nk = cl->n_alts;
+                for (size_t j = 0; j < cl->n_alts && n; j++) {
+                    if (!(n->kids[j] = s_phrase(c, &cl->alts[j], 1, &idf_i)))
+                        n = NULL;
+                    else
+                        n->df += n->kids[j]->df;
+                }
+            } else {
+                n = NULL;
+            }
+        }
+        if (!n)
+            goto done;
+        must[nm++] = n;
+    }
+    /* filters: any of the named sources, any of the named entities */
+    for (int f = 0; f < 2; f++) {
+        char **names = f ? q->entities : q->sources;
+        size_t count = f ? q->n_entities : q->n_sources;
+        if (!count)
+            continue;
+        s_node *n = td_arena_alloc(arena, sizeof *n);
+        if (!n || !(n->kids = td_arena_alloc(arena, count * sizeof *n->kids)))
+            goto done;
+        n->kind = N_OR;
+        for (size_t j = 0; j < count; j++) {
+            char key[TD_DB_ENTITY_KEY + 8];
+            const char *pre = f ? TD_IX_P_ENTITY : TD_IX_P_SOURCE;
+            size_t pl = strlen(pre);
+            memcpy(key, pre, pl);
+            if (!td_db_entity_norm(names[j], key + pl, sizeof key - pl))
+                continue;
+            s_node *t = s_term(c, key, 0, NULL);
+            if (!t)
+                goto done;
+            n->kids[n->nk++] = t;
+            n->df += t->df;
+        }
+        must[nm++] = n;
+    }
+    for (size_t i = 0; i < q->n_nots; i++)
+        if (!(nots[nn++] = s_phrase(c, &q->nots[i], 0, NULL)))
+            goto done;
+    if (!(nots[nn++] = s_term(c, TD_IX_T_DELETED, 0, NULL)))
+        goto done;
+    if (nm == 0 || q->n_must == 0) {
+        rc = 0;   /* filters alone rank nothing: a query needs a term */
+        goto done;
+    }
+    /* the rarest clause leads: fewest candidates to check */
+    qsort(must, nm, sizeof *must, s_df_cmp);
+
+    size_t nh = 0;
+    uint64_t count = 0;
+    bool pruned = false;
+    uint32_t d = 1;
+    while (d != TD_IX_NONE && d <= st->ceiling) {
+        bool full = nh == cap;
+        if (full) {
+            double ub = 0;
+            uint32_t end = TD_IX_NONE;
+            bool gone = false;
+            for (size_t i = 0; i < nm && !gone; i++) {
+                uint32_t e;
+                double u = s_ub(c, must[i], d, &e);
+                if (u < 0)
+                    gone = true;
+                ub += u;
+                if (e < end)
+                    end = e;
+            }
+            if (gone)
+                break;
+            if (ub < res->hits[0].score) {
+                pruned = true;
+                d = end == TD_IX_NONE ? end : end + 1;
+                continue;
+            }
+        }
+        uint32_t x = s_next(c, must[0], d);
+        if (x == TD_IX_NONE || x > st->ceiling)
+            break;
+        bool ok = true;
+        for (size_t i = 1; i < nm; i++) {
+            uint32_t y = s_next(c, must[i], x);
+            if (y != x) {
+                d = y;
+                ok = false;
+                break;
+            }
+        }
+        if (!ok)
+            continue;
+        d = x + 1;
+        for (size_t i = 0; i < nn && ok; i++)
+            if (s_next(c, nots[i], x) == x)
+                ok = false;
+        if (!ok || (o->only && !s_in(o->only, o->n_only, x)))
+            continue;
+        if (o->since != TD_TIME_NONE || o->until != TD_TIME_NONE) {
+            td_ix_doc doc;
+            if (td_ix_doc_get(txn, x, &doc) != TD_DB_OK ||
+                (o->since != TD_TIME_NONE && doc.published_at < o->since) ||
+                (o->until != TD_TIME_NONE && doc.published_at > o->until))
+                continue;
+        }
+        double s = 0;
+        for (size_t i = 0; i < nm; i++)
+            s += s_score(c, must[i], x);
+        count++;   /* every page reports the same total */
+        if (o->after && !s_better(o->after_score, o->after_doc, s, x))
+            continue;   /* on an earlier page */
+        s_push(res->hits, &nh, cap, s, x);
+    }
+    qsort(res->hits, nh, sizeof *res->hits, s_hit_cmp);
+    res->more = nh > o->k;
+    res->n = res->more ? o->k : nh;
+    res->total = count;
+    res->exact = !pruned;
+    if (pruned) {
+        /* independence estimate over the clauses, never below what was seen */
+        double est = (double)st->n;
+        for (size_t i = 0; i < nm; i++)
+            est *= fmin(1.0, (double)must[i]->df / (double)st->n);
+        if (est > (double)count)
+            res->total = (uint64_t)est;
+    }
+    rc = 0;
+done:
+    for (size_t i = 0; i < c->n_lists; i++)
+        td_plist_close(c->lists[i]);
+    return rc;
+}
+
+size_t td_search_cursor_pack(const td_search_stats *st, double score, uint32_t doc,
+                             unsigned char *out, size_t cap)
+{
+    size_t need = 1 + 4 + 8 + 8 + 8 + 4 + 1 + 4 * st->n_idf;
+    if (cap < need)
+        return 0;
+    unsigned char *p = out;
+    *p++ = CURSOR_FORMAT;
+    memcpy(p, &st->ceiling, 4), p += 4;
+    memcpy(p, &st->n, 8), p += 8;
+    memcpy(p, &st->avgdl, 8), p += 8;
+    memcpy(p, &score, 8), p += 8;
+    memcpy(p, &doc, 4), p += 4;
+    *p++ = (unsigned char)st->n_idf;
+    memcpy(p, st->idf, 4 * st->n_idf);
+    return need;
+}
+
+int td_search_cursor_unpack(const unsigned char *buf, size_t len, td_search_stats *st,
+                            double *score, uint32_t *doc)
+{
+    if (len < 34 || buf[0] != CURSOR_FORMAT)
+        return -1;
+    const unsigned char *p = buf + 1;
+    memset(st, 0, sizeof *st);
+    memcpy(&st->ceiling, p, 4), p += 4;
+    memcpy(&st->n, p, 8), p += 8;
+    memcpy(&st->avgdl, p, 8), p += 8;
+    memcpy(score, p, 8), p += 8;
+    memcpy(doc, p, 4), p += 4;
+    st->n_idf = *p++;
+    if (st->n_idf > TD_QP_MAX_TERMS || len != 34 + 4 * st->n_idf || !(st->avgdl > 0) ||
+        !isfinite(*score))
+        return -1;
+    memcpy(st->idf, p, 4 * st->n_idf);
+    for (size_t i = 0; i < st->n_idf; i++)
+        if (!isfinite(st->idf[i]))
+            return -1;
+    return 0;
+}
+
+static bool s_matches(const td_qparsed *q, const char *stem)
+{
+    for (size_t i = 0; i < q->n_must; i++)
+        for (size_t j = 0; j < q->must[i].n_alts; j++)
+            for (size_t k = 0; k < q->must[i].alts[j].n; k++)
+                if (strcmp(q->must[i].alts[j].stems[k], stem) == 0)
+                    return true;
+    return false;
+}
+
+char *td_search_snippet(td_tokenizer *tk, const char *body, const char *lang,
+                        const td_qparsed *q, size_t words, td_arena *arena)
+{
+    if (!body)
+        return td_arena_strdup(arena, "");
+    size_t len = strlen(body);
+    enum { MAXT = 4096 };
+    uint32_t *st = td_arena_alloc(arena, MAXT * sizeof *st);
+    uint32_t *en = td_arena_alloc(arena, MAXT * sizeof *en);
+    bool *hit = td_arena_alloc(arena, MAXT * sizeof *hit);
+    if (!st || !en || !hit)
+        return NULL;
+    td_tokenizer_begin(tk, body, len, lang);
+    td_token t;
+    size_t n = 0;
+    while (n < MAXT && td_tokenizer_next(tk, &t)) {
+        st[n] = t.start;
+        en[n] = t.end;
+        hit[n] = !t.stop && s_matches(q, t.stem);
+        n++;
+    }
+    if (!n)
+        return td_arena_strndup(arena, body, len < 200 ? len : 200);
+    size_t best = 0, bestc = 0, cnt = 0;
+    for (size_t i = 0; i < n; i++) {
+        cnt += hit[i];
+        if (i >= words)
+            cnt -= hit[i - words];
+        if (cnt > bestc) {
+            bestc = cnt;
+            best = i >= words ? i - words + 1 : 0;
+        }
+    }
+    /* start a little before the first hit so it reads in context */
+    size_t from = best, to = best + words < n ? best + words : n;
+    size_t cap = (en[to - 1] - st[from]) + 4 * bestc + 16;
+    char *out = td_arena_alloc(arena, cap + 8);
+    if (!out)
+        return NULL;
+    size_t w = 0;
+    if (from > 0)
+        w += (size_t)sprintf(out + w, "… ");
+    uint32_t at = st[from];
+    for (size_t i = from; i < to; i++) {
+        memcpy(out + w, body + at, st[i] - at);
+        w += st[i] - at;
+        if (hit[i])
+            out[w++] = '*', out[w++] = '*';
+        memcpy(out + w, body + st[i], en[i] - st[i]);
+        w += en[i] - st[i];
+        if (hit[i])
+            out[w++] = '*', out[w++] = '*';
+        at = en[i];
+    }
+    if (to < n)
+        w += (size_t)sprintf(out + w, " …");
+    out[w] = 0;
+    return out;
+}

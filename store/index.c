@@ -1,0 +1,459 @@
+/* index.c — gathers postings per batch and appends them as blocks; see index.h. */
+#include "index.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "index_block.h"
+#include "log.h"
+#include "tokens.h"
+
+#define BATCH_ARENA ((size_t)2 << 30)  /* postings of one batch */
+#define MAX_ENTITIES 64                /* entity terms per article */
+
+/* One term of the batch: its postings in docno order. */
+typedef struct {
+    char *term;
+    uint32_t tlen;
+    uint32_t hash;
+    td_ix_posting *p;
+    uint32_t n, cap;
+} s_term;
+
+/* One term of the article being indexed. */
+typedef struct {
+    char term[TD_IX_TERM_MAX + 1];
+    uint32_t tlen, hash;
+    uint32_t tt, tb;
+    uint32_t npos, pcap;
+    uint32_t *pos;
+    bool used;
+} s_local;
+
+struct td_index {
+    td_tokenizer *tk;
+    td_arena *arena;
+    s_term **slots;          /* open addressing, power of two */
+    size_t nslots, nterms;
+    s_local *local;          /* article terms (open addressing) */
+    size_t nlocal, lused;
+    uint32_t *lidx;          /* used local slots, to clear them quickly */
+};
+
+static uint32_t s_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a: terms are short */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+td_index *td_index_new(void)
+{
+    td_index *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->tk = td_tokenizer_new();
+    self->arena = td_arena_new(BATCH_ARENA);
+    self->nslots = 1 << 16;
+    self->slots = calloc(self->nslots, sizeof *self->slots);
+    self->nlocal = 1 << 13;
+    self->local = calloc(self->nlocal, sizeof *self->local);
+    self->lidx = calloc(self->nlocal, sizeof *self->lidx);
+    if (!self->tk || !self->arena || !self->slots || !self->local || !self->lidx)
+        td_index_destroy(&self);
+    return self;
+}
+
+void td_index_destroy(td_index **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_index *self = *self_p;
+    td_tokenizer_destroy(&self->tk);
+    td_arena_destroy(&self->arena);
+    free(self->slots);
+    if (self->local)
+        for (size_t i = 0; i < self->nlocal; i++)
+            free(self->local[i].pos);
+    free(self->local);
+    free(self->lidx);
+    free(self);
+    *self_p = NULL;
+}
+
+void td_index_reset(td_index *self)
+{
+    memset(self->slots, 0, self->nslots * sizeof *self->slots);
+    self->nterms = 0;
+    td_arena_reset(self->arena);
+}
+
+/* ---- the article's own terms ------------------------------------------- */
+
+static s_local *s_local_get(td_index *self, const char *term, size_t tlen)
+{
+    if (!tlen || tlen > TD_IX_TERM_MAX)
+        return NULL;
+    uint32_t h = s_hash(term, tlen);
+    size_t mask = self->nlocal - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        s_local *l = &self->local[i];
+        if (!l->used) {
+            if (self->lused * 2 >= self->nlocal)
+                return NULL;   /* a huge article: further new terms are dropped */
+            l->used = true;
+            memcpy(l->term, term, tlen);
+            l->term[tlen] = 0;
+            l->tlen = (uint32_t)tlen;
+            l->hash = h;
+            l->tt = l->tb = l->npos = 0;
+            self->lidx[self->lused++] = (uint32_t)i;
+            return l;
+        }
+        if (l->hash == h && l->tlen == tlen && memcmp(l->term, term, tlen) == 0)
+            return l;
+    }
+}
+
+static int s_local_pos(s_local *l, uint32_t pos)
+{
+    if (l->npos >= TD_IX_MAX_POS)
+        return 0;
+    if (l->npos == l->pcap) {
+        uint32_t cap = l->pcap ? l->pcap * 2 : 8;
+        uint32_t *p = realloc(l->pos, cap * sizeof *p);
+        if (!p)
+            return -1;
+        l->pos = p;
+        l->pcap = cap;
+    }
+    l->pos[l->npos++] = pos;
+    return 0;
+}
+
+/* Tokenise one field; returns the indexed tokens, -1 when out of memory. */
+static long s_field(td_index *self, const char *text, const char *lang, uint32_t base,
+                    bool title)
+{
+    if (!text || !*text)
+        return 0;
+    td_tokenizer_begin(self->tk, text, strlen(text), lang);
+    td_token t;
+    uint32_t pos = base;
+    long n = 0;
+    while (td_tokenizer_next(self->tk, &t)) {
+        uint32_t at = pos++;
+        if (t.stop)
+            continue;   /* positions still count: phrases keep their gaps */
+        s_local *l = s_local_get(self, t.stem, t.stem_len);
+        if (!l)
+            continue;
+        if (title)
+            l->tt++;
+        else
+            l->tb++;
+        if (s_local_pos(l, at) != 0)
+            return -1;
+        n++;
+        if (title && pos >= TD_IX_BODY_POS - 1)
+            break;
+    }
+    return n;
+}
+
+static void s_local_add(td_index *self, const char *prefix, const char *name)
+{
+    char buf[TD_IX_TERM_MAX + 1];
+    size_t pl = strlen(prefix);
+    size_t n = td_db_entity_norm(name, buf + pl, sizeof buf - pl);
+    if (!n)
+        return;
+    memcpy(buf, prefix, pl);
+    s_local *l = s_local_get(self, buf, pl + n);
+    if (l && l->tb == 0)
+        l->tb = 1;
+}
+
+/* ---- the batch's terms ----------------------------------------------------- */
+
+static s_term *s_term_get(td_index *self, const char *term, size_t tlen, uint32_t h)
+{
+    if (self->nterms * 2 >= self->nslots) {
+        size_t n = self->nslots * 2;
+        s_term **slots = calloc(n, sizeof *slots);
+        if (!slots)
+            return NULL;
+        for (size_t i = 0; i < self->nslots; i++) {
+            s_term *t = self->slots[i];
+            if (!t)
+                continue;
+            size_t j = t->hash & (n - 1);
+            while (slots[j])
+                j = (j + 1) & (n - 1);
+            slots[j] = t;
+        }
+        free(self->slots);
+        self->slots = slots;
+        self->nslots = n;
+    }
+    size_t mask = self->nslots - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        s_term *t = self->slots[i];
+        if (!t) {
+            t = td_arena_alloc(self->arena, sizeof *t);
+            if (!t || !(t->term = td_arena_strndup(self->arena, term, tlen)))
+                return NULL;
+            t->tlen = (uint32_t)tlen;
+            t->hash = h;
+            self->slots[i] = t;
+            self->nterms++;
+            return t;
+        }
+        if (t->hash == h && t->tlen == tlen && memcmp(t->term, term, tlen) == 0)
+            return t;
+    }
+}
+
+static int s_term_push(td_index *self, s_term *t, const td_ix_posting *p)
+{
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : 4;
+        td_ix_posting *np = td_arena_alloc(self->arena, cap * sizeof *np);
+        if (!np)
+            return -1;
+        if (t->n)
+            memcpy(np, t->p, t->n * sizeof *np);
+        t->p = np;
+        t->cap = cap;
+    }
+    t->p[t->n++] = *p;
+    return 0;
+}
+
+static int s_push(td_index *self, const char *term, size_t tlen, const td_ix_posting *p)
+{
+    s_term *t = s_term_get(self, term, tlen, s_hash(term, tlen));
+    return t ? s_term_push(self, t, p) : -1;
+}
+
+/* ---- articles -------------------------------------------------------------- */
+
+static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
+{
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_DOCIDS, id, strlen(id), &v);
+    if (rc == TD_DB_NOTFOUND || rc == TD_DB_BADVAL)
+        return TD_DB_OK;
+    if (rc)
+        return rc;
+    if (v.len != 4)
+        return TD_DB_OK;
+    unsigned char k[4];
+    memcpy(k, v.data, 4);
+    uint32_t old = td_ix_get_u32(k);
+    td_ix_doc d;
+    if (td_txn_get(txn, TD_DBI_DOCS, k, 4, &v) == TD_DB_OK &&
+        td_ix_doc_decode(v.data, v.len, &d) == 0) {
+        td_txn_counter_add(txn, TD_CTR_DOC_LIVE, -1);
+        td_txn_counter_add(txn, TD_CTR_DOC_TOKENS, -(int64_t)d.dl);
+        if ((rc = td_txn_del(txn, TD_DBI_DOCS, k, 4)) != TD_DB_OK)
+            return rc;
+    }
+    /* old postings stay (append-only); readers skip docnos on this list */
+    td_ix_posting p = {.doc = old, .tb = 1};
+    return s_push(self, TD_IX_T_DELETED, strlen(TD_IX_T_DELETED), &p) ? TD_DB_ERROR : TD_DB_OK;
+}
+
+td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
+{
+    if (!a->id || !*a->id)
+        return TD_DB_OK;
+    size_t idlen = strlen(a->id);
+    if (idlen > TD_DB_MAX_KEY)
+        return TD_DB_OK;
+    td_db_rc rc = s_retire(self, txn, a->id);
+    if (rc)
+        return rc;
+
+    for (size_t i = 0; i < self->lused; i++)
+        self->local[self->lidx[i]].used = false;
+    self->lused = 0;
+    long nt = s_field(self, a->title, a->lang, 0, true);
+    long nb = nt < 0 ? -1 : s_field(self, a->body, a->lang, TD_IX_BODY_POS, false);
+    if (nt < 0 || nb < 0)
+        return TD_DB_ERROR;
+    uint32_t dl = (uint32_t)(nt + nb);
+    for (size_t i = 0; i < a->n_entities && i < MAX_ENTITIES; i++)
+        s_local_add(self, TD_IX_P_ENTITY, a->entities[i].name);
+    if (a->source)
+        s_local_add(self, TD_IX_P_SOURCE, a->source);
+
+    uint32_t doc = (uint32_t)td_txn_counter_add(txn, TD_CTR_DOC_NEXT, 1);
+    for (size_t i = 0; i < self->lused; i++) {
+        s_local *l = &self->local[self->lidx[i]];
+        td_ix_posting p = {.doc = doc, .tt = l->tt, .tb = l->tb, .dl = dl, .npos = l->npos};
+        if (l->npos) {
+            uint32_t *pos = td_arena_alloc(self->arena, l->npos * sizeof *pos);
+            if (!pos)
+                return TD_DB_ERROR;
+            memcpy(pos, l->pos, l->npos * sizeof *pos);
+            p.pos = pos;
+        }
+        if (s_push(self, l->term, l->tlen, &p) != 0)
+            return TD_DB_ERROR;
+    }
+
+    unsigned char k[4], rec[16 + TD_DB_MAX_KEY];
+    td_ix_put_u32(k, doc);
+    td_ix_doc d = {.published_at = a->published_at, .dl = dl, .id = a->id, .idlen = idlen};
+    size_t rl = td_ix_doc_encode(&d, rec, sizeof rec);
+    if ((rc = td_txn_put(txn, TD_DBI_DOCS, k, 4, rec, rl)) != TD_DB_OK ||
+        (rc = td_txn_put(txn, TD_DBI_DOCIDS, a->id, idlen, k, 4)) != TD_DB_OK)
+        return rc;
+    td_txn_counter_add(txn, TD_CTR_DOC_LIVE, 1);
+    td_txn_counter_add(txn, TD_CTR_DOC_TOKENS, dl);
+    return TD_DB_OK;
+}
+
+/* ---- flush -------------------------------------------------------------------- */
+
+/* Decode a whole stored block (the term's partly filled last block) into
+ * postings in the arena; returns n or -1. */
+static int s_block_load(td_index *self, const void *buf, size_t len, td_ix_posting **out)
+{
+    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+    int n = td_ix_block_docs(buf, len, doc, tt, tb, dl);
+    if (n <= 0)
+        return -1;
+    td_ix_header h;
+    td_ix_header_read(buf, len, &h);
+    td_ix_posting *p = td_arena_alloc(self->arena, (size_t)n * sizeof *p);
+    if (!p)
+        return -1;
+    const unsigned char *r = (const unsigned char *)buf + TD_IX_HEADER + h.docs_len;
+    const unsigned char *end = (const unsigned char *)buf + len;
+    for (int i = 0; i < n; i++) {
+        uint32_t np, v, last = 0;
+        size_t k = td_ix_get_varint(r, end, &np);
+        if (!k || np > TD_IX_MAX_POS)
+            return -1;
+        r += k;
+        uint32_t *pos = np ? td_arena_alloc(self->arena, np * sizeof *pos) : NULL;
+        if (np && !pos)
+            return -1;
+        for (uint32_t j = 0; j < np; j++) {
+            if (!(k = td_ix_get_varint(r, end, &v)))
+                return -1;
+            r += k;
+            last += v;
+            pos[j] = last;
+        }
+        p[i] = (td_ix_posting){.doc = doc[i], .tt = tt[i], .tb = tb[i], .dl = dl[i],
+                               .npos = np, .pos = pos};
+    }
+    *out = p;
+    return n;
+}
+
+static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, unsigned char **buf,
+                             size_t *bufcap)
+{
+    unsigned char key[TD_IX_TERM_MAX + 5];
+    size_t kl = td_ix_key(t->term, t->tlen, UINT32_MAX, key);
+    if (!kl)
+        return TD_DB_OK;
+    td_ix_posting *all = t->p;
+    size_t n = t->n;
+
+    /* a partly filled last block is rewritten with the new postings, so
+     * blocks stay full however small the batches are */
+    td_cur *c;
+    td_db_rc rc = td_cur_open(txn, TD_DBI_POSTINGS, &c);
+    if (rc)
+        return rc;
+    td_val k, v;
+    rc = td_cur_before(c, key, kl, &k, &v);
+    td_ix_header h;
+    if (rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
+        td_ix_header_read(v.data, v.len, &h) == 0 && h.n < TD_IX_BLOCK &&
+        h.last < t->p[0].doc) {
+        td_ix_posting *old;
+        int on = s_block_load(self, v.data, v.len, &old);
+        td_cur_close(&c);
+        if (on > 0) {
+            td_ix_posting *m = td_arena_alloc(self->arena, ((size_t)on + n) * sizeof *m);
+            if (!m)
+                return TD_DB_ERROR;
+            memcpy(m, old, (size_t)on * sizeof *m);
+            memcpy(m + on, t->p, n * sizeof *m);
+            all = m;
+            n += (size_t)on;
+            unsigned char ok[TD_IX_TERM_MAX + 5];
+            size_t okl = td_ix_key(t->term, t->tlen, h.first, ok);
+            if ((rc = td_txn_del(txn, TD_DBI_POSTINGS, ok, okl)) != TD_DB_OK)
+                return rc;
+        }
+    } else {
+        td_cur_close(&c);
+        if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+            return rc;
+    }
+
+    for (size_t i = 0; i < n; i += TD_IX_BLOCK) {
+        size_t m = n - i < TD_IX_BLOCK ? n - i : TD_IX_BLOCK;
+        size_t need = td_ix_block_bound(all + i, m);
+        if (need > *bufcap) {
+            unsigned char *b = realloc(*buf, need);
+            if (!b)
+                return TD_DB_ERROR;
+            *buf = b;
+            *bufcap = need;
+        }
+        size_t len = td_ix_block_encode(all + i, m, *buf);
+        kl = td_ix_key(t->term, t->tlen, all[i].doc, key);
+        if ((rc = td_txn_put(txn, TD_DBI_POSTINGS, key, kl, *buf, len)) != TD_DB_OK)
+            return rc;
+    }
+
+    uint64_t df = 0;
+    if (td_txn_get(txn, TD_DBI_TERMS, t->term, t->tlen, &v) == TD_DB_OK && v.len == 8) {
+        const unsigned char *p = v.data;
+        df = (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
+    }
+    df += t->n;
+    unsigned char dv[8];
+    td_ix_put_u32(dv, (uint32_t)(df >> 32));
+    td_ix_put_u32(dv + 4, (uint32_t)df);
+    return td_txn_put(txn, TD_DBI_TERMS, t->term, t->tlen, dv, 8);
+}
+
+static int s_term_cmp(const void *a, const void *b)
+{
+    const s_term *x = *(s_term *const *)a, *y = *(s_term *const *)b;
+    int c = memcmp(x->term, y->term, x->tlen < y->tlen ? x->tlen : y->tlen);
+    return c ? c : (int)x->tlen - (int)y->tlen;
+}
+
+td_db_rc td_index_flush(td_index *self, td_txn *txn)
+{
+    td_db_rc rc = TD_DB_OK;
+    s_term **order = malloc((self->nterms ? self->nterms : 1) * sizeof *order);
+    if (!order)
+        return TD_DB_ERROR;
+    size_t n = 0;
+    for (size_t i = 0; i < self->nslots; i++)
+        if (self->slots[i])
+            order[n++] = self->slots[i];
+    /* key order: LMDB appends into neighbouring pages, fewer page splits */
+    qsort(order, n, sizeof *order, s_term_cmp);
+    unsigned char *buf = NULL;
+    size_t bufcap = 0;
+    for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
+        rc = s_flush_term(self, txn, order[i], &buf, &bufcap);
+    free(buf);
+    free(order);
+    td_index_reset(self);
+    return rc;
+}

@@ -1,0 +1,182 @@
+/* index_read.c — posting list cursor; see index_read.h. */
+#include "index_read.h"
+
+#include <string.h>
+
+#include "log.h"
+
+#define NEXT_TRIES 3   /* blocks stepped over before a B-tree seek pays off */
+
+struct td_plist {
+    td_txn *txn;
+    td_cur *cur;
+    unsigned char key[TD_IX_TERM_MAX + 5];
+    size_t tlen;
+    uint64_t df;
+    bool started, done, have, decoded;
+    td_val val;                      /* current block */
+    td_ix_header h;
+    int n, idx;
+    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+};
+
+uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen)
+{
+    td_val v;
+    if (td_txn_get(txn, TD_DBI_TERMS, term, tlen, &v) != TD_DB_OK || v.len != 8)
+        return 0;
+    const unsigned char *p = v.data;
+    return (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
+}
+
+td_db_rc td_ix_doc_get(td_txn *txn, uint32_t doc, td_ix_doc *out)
+{
+    unsigned char k[4];
+    td_ix_put_u32(k, doc);
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_DOCS, k, 4, &v);
+    if (rc)
+        return rc;
+    return td_ix_doc_decode(v.data, v.len, out) == 0 ? TD_DB_OK : TD_DB_ERROR;
+}
+
+td_db_rc td_ix_docno(td_txn *txn, const char *id, uint32_t *doc)
+{
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_DOCIDS, id, strlen(id), &v);
+    if (rc)
+        return rc == TD_DB_BADVAL ? TD_DB_NOTFOUND : rc;
+    if (v.len != 4)
+        return TD_DB_ERROR;
+    *doc = td_ix_get_u32(v.data);
+    return TD_DB_OK;
+}
+
+td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t tlen)
+{
+    td_plist *self = td_arena_alloc(arena, sizeof *self);
+    if (!self)
+        return NULL;
+    self->txn = txn;
+    self->tlen = tlen;
+    if (!td_ix_key(term, tlen, 0, self->key) ||
+        !(self->df = td_ix_df(txn, term, tlen))) {
+        self->done = true;
+        return self;
+    }
+    if (td_cur_open(txn, TD_DBI_POSTINGS, &self->cur) != TD_DB_OK)
+        self->done = true;
+    return self;
+}
+
+void td_plist_close(td_plist *self)
+{
+    if (self)
+        td_cur_close(&self->cur);
+}
+
+uint64_t td_plist_df(const td_plist *self)
+{
+    return self->df;
+}
+
+/* Take the block the cursor is on; false when it belongs to another term. */
+static bool s_take(td_plist *self, td_db_rc rc, const td_val *k, const td_val *v)
+{
+    if (rc != TD_DB_OK || k->len != self->tlen + 5 ||
+        memcmp(k->data, self->key, self->tlen + 1) != 0)
+        return false;
+    if (td_ix_header_read(v->data, v->len, &self->h) != 0) {
+        td_warn("damaged posting block (term of %zu bytes)", self->tlen);
+        return false;
+    }
+    self->val = *v;
+    self->have = true;
+    self->decoded = false;
+    return true;
+}
+
+bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h)
+{
+    if (self->done)
+        return false;
+    if (self->have && self->h.last >= d) {
+        *h = self->h;
+        return true;
+    }
+    td_val k, v;
+    if (!self->started) {
+        self->started = true;
+        if (!s_take(self, td_cur_seek(self->cur, self->key, self->tlen + 5, &k, &v), &k, &v))
+            goto end;
+        if (self->h.last >= d) {
+            *h = self->h;
+            return true;
+        }
+    }
+    for (int i = 0; i < NEXT_TRIES; i++) {
+        if (!s_take(self, td_cur_next(self->cur, &k, &v), &k, &v))
+            goto end;
+        if (self->h.last >= d) {
+            *h = self->h;
+            return true;
+        }
+    }
+    /* far ahead: seek to the block that starts at or before d */
+    unsigned char key[TD_IX_TERM_MAX + 5];
+    memcpy(key, self->key, self->tlen + 1);
+    td_ix_put_u32(key + self->tlen + 1, d == UINT32_MAX ? d : d + 1);
+    if (s_take(self, td_cur_before(self->cur, key, self->tlen + 5, &k, &v), &k, &v) &&
+        self->h.last >= d) {
+        *h = self->h;
+        return true;
+    }
+    if (!s_take(self, td_cur_next(self->cur, &k, &v), &k, &v))
+        goto end;
+    if (self->h.last >= d) {
+        *h = self->h;
+        return true;
+    }
+end:
+    self->done = true;
+    self->have = false;
+    return false;
+}
+
+uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
+{
+    for (;;) {
+        td_ix_header h;
+        if (!td_plist_block(self, d, &h))
+            return TD_IX_NONE;
+        if (!self->decoded) {
+            self->n = td_ix_block_docs(self->val.data, self->val.len, self->doc, self->tt,
+                                       self->tb, self->dl);
+            if (self->n <= 0) {
+                self->done = true;
+                return TD_IX_NONE;
+            }
+            self->decoded = true;
+            self->idx = 0;
+        }
+        while (self->idx < self->n && self->doc[self->idx] < d)
+            self->idx++;
+        if (self->idx < self->n)
+            return self->doc[self->idx];
+        d = self->h.last + 1;   /* a damaged header; move on */
+        if (d == 0)
+            return TD_IX_NONE;
+    }
+}
+
+void td_plist_freq(const td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl)
+{
+    *tt = self->tt[self->idx];
+    *tb = self->tb[self->idx];
+    *dl = self->dl[self->idx];
+}
+
+int td_plist_positions(const td_plist *self, uint32_t *pos, size_t cap)
+{
+    return td_ix_block_positions(self->val.data, self->val.len, (size_t)self->idx, pos, cap);
+}

@@ -1,0 +1,50 @@
+/* index_read.h — reading one term's posting list (tidings-query).
+ *
+ * A td_plist walks the blocks of a term in docno order inside a read
+ * snapshot. It moves forward only. td_plist_block positions on the block
+ * that may hold a docno without decoding it (its header bounds the scores:
+ * block-max pruning); td_plist_next_geq decodes the block and finds the
+ * posting. Everything it returns stays valid with the snapshot.
+ */
+#ifndef TD_INDEX_READ_H
+#define TD_INDEX_READ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "db.h"
+#include "index_block.h"
+
+typedef struct td_plist td_plist;
+
+/* Open the list of `term` (arena-allocated, closed with td_plist_close
+ * before the snapshot ends). A term with no postings gives an empty list
+ * (df 0). NULL when out of memory. */
+td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t tlen);
+void td_plist_close(td_plist *self);
+
+/* Document frequency as counted by the writer. */
+uint64_t td_plist_df(const td_plist *self);
+
+/* Move to the block whose range may hold the first docno >= d; fills *h.
+ * false when no such block remains. */
+bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h);
+
+/* First docno >= d (TD_IX_NONE at the end); becomes the current posting. */
+uint32_t td_plist_next_geq(td_plist *self, uint32_t d);
+
+/* Frequencies and length of the current posting. */
+void td_plist_freq(const td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl);
+
+/* Positions of the current posting into pos (cap); count or -1. */
+int td_plist_positions(const td_plist *self, uint32_t *pos, size_t cap);
+
+/* Reading the `terms` and `docs` databases. */
+uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen);
+/* The doc record of docno; TD_DB_NOTFOUND for a retired version. */
+td_db_rc td_ix_doc_get(td_txn *txn, uint32_t doc, td_ix_doc *out);
+/* The live docno of an article id. */
+td_db_rc td_ix_docno(td_txn *txn, const char *id, uint32_t *doc);
+
+#endif

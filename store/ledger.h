@@ -1,0 +1,36 @@
+/* ledger.h — the claims ledger of an event: each distinct figure (kind,
+ * count, subject side) with every claimant and article that states it.
+ *
+ * Subjects are merged by their side: the country their demonym, country or
+ * city names ("Azerbaijani soldier", "Azerbaijani soldiers" and "soldiers of
+ * Azerbaijan" are one subject), else by their lower-cased words without
+ * plural s. An entry is disputed when another entry gives a different count
+ * of the same kind for the same subject, or when two sides make claims
+ * about each other's or their own losses (each side tells its own story:
+ * the figures are contested, not confirmed). An article derived from another
+ * (copy, rewrite) adds no confirmation: it only adds figures nobody stated
+ * before.
+ */
+#ifndef TD_LEDGER_H
+#define TD_LEDGER_H
+
+#include <stdbool.h>
+
+#include "arena.h"
+#include "record.h"
+
+typedef struct td_ledger td_ledger;
+
+/* New ledger helper (builds the gazetteer); NULL when out of memory. */
+td_ledger *td_ledger_new(void);
+void td_ledger_destroy(td_ledger **self_p);
+
+/* The side (canonical country name) a phrase speaks for, or NULL. */
+const char *td_ledger_side(const td_ledger *self, const char *phrase);
+
+/* Add the foreground claims of `a` to e->claims (arrays re-made in `arena`)
+ * and recompute `disputed`. Returns 0, -1 when out of arena memory. */
+int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool derived,
+                  td_arena *arena);
+
+#endif

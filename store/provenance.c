@@ -1,0 +1,315 @@
+/* provenance.c — fingerprints, copies and rewrites; see provenance.h. */
+#define _GNU_SOURCE /* strcasestr */
+#include "provenance.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <xxhash.h>
+
+#include "log.h"
+#include "tokens.h"
+
+#define FP_FORMAT 1
+#define SHINGLE 3
+#define NEAR_BITS 3          /* SimHash distance of a near copy */
+#define MIN_SENT_TERMS 3     /* shorter sentences say too little to compare */
+#define COPY_SAME 0.9        /* share of verbatim sentences of a copy */
+#define TRIM_SAME 0.8        /* ... of a trimmed copy (of the shorter text) */
+#define REWRITE_ALONE 0.5    /* mean sentence overlap of a rewrite without credit */
+#define REWRITE_CREDIT 0.3   /* ... with a credit cue naming the earlier source */
+#define SAME_DICE 0.9        /* a sentence counts as verbatim at this overlap */
+
+struct td_prov {
+    td_tokenizer *tk;
+};
+
+td_prov *td_prov_new(void)
+{
+    td_prov *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    if (!(self->tk = td_tokenizer_new()))
+        td_prov_destroy(&self);
+    return self;
+}
+
+void td_prov_destroy(td_prov **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_tokenizer_destroy(&(*self_p)->tk);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static int s_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* End of the sentence starting at p: after ". ", "! ", "? " or a line break. */
+static const char *s_sentence_end(const char *p)
+{
+    for (; *p; p++) {
+        if (*p == '\n')
+            return p + 1;
+        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == '\n' || !p[1]))
+            return p + 1;
+    }
+    return p;
+}
+
+int td_prov_fingerprint(td_prov *self, const td_article *a, td_arena *arena, td_fprint *out)
+{
+    memset(out, 0, sizeof *out);
+    out->t = a->published_at;
+    if (a->source) {
+        out->source = td_arena_strdup(arena, a->source);
+        if (!out->source)
+            return -1;
+        for (char *c = out->source; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+    }
+    out->sent_n = td_arena_alloc(arena, TD_PROV_SENTENCES);
+    out->sent = td_arena_alloc(arena, TD_PROV_SENTENCES * sizeof *out->sent);
+    if (!out->sent_n || !out->sent)
+        return -1;
+    const char *body = a->body ? a->body : "";
+    td_lang lang = a->lang ? td_lang_parse(a->lang) : TD_LANG_NONE;
+    int votes[64] = {0};
+    uint64_t ring[SHINGLE] = {0};
+    uint32_t ntok = 0;
+    for (const char *p = body; *p;) {
+        const char *e = s_sentence_end(p);
+        td_tokenizer_begin_lang(self->tk, p, (size_t)(e - p), lang);
+        td_token t;
+        uint32_t *set = out->n_sent < TD_PROV_SENTENCES ? out->sent[out->n_sent] : NULL;
+        uint8_t n = 0;
+        while (td_tokenizer_next(self->tk, &t)) {
+            /* SimHash over shingles of every word, stop words included:
+             * copies keep them, so they make the hash more exact */
+            ring[ntok % SHINGLE] = XXH3_64bits(t.norm, t.norm_len);
+            ntok++;
+            if (ntok >= SHINGLE) {
+                uint64_t h = ring[0] * 0x9E3779B97F4A7C15ull ^ ring[1] * 0xC2B2AE3D27D4EB4Full ^
+                             ring[2];
+                h = XXH3_64bits(&h, sizeof h);
+                for (int b = 0; b < 64; b++)
+                    votes[b] += (h >> b & 1) ? 1 : -1;
+            }
+            if (set && !t.stop && t.norm_len >= 2 && n < TD_PROV_TERMS) {
+                uint32_t h = (uint32_t)XXH3_64bits(t.stem, t.stem_len);
+                bool have = false;
+                for (uint8_t i = 0; i < n && !have; i++)
+                    have = set[i] == h;
+                if (!have)
+                    set[n++] = h;
+            }
+        }
+        if (set && n >= MIN_SENT_TERMS) {
+            qsort(set, n, sizeof *set, s_cmp_u32);
+            out->sent_n[out->n_sent++] = n;
+        }
+        p = e;
+    }
+    for (int b = 0; b < 64; b++)
+        if (votes[b] > 0)
+            out->simhash |= (uint64_t)1 << b;
+    out->ntok = ntok;
+    return 0;
+}
+
+/* ---- storage (machine-local byte order: the store's own cache) --------- */
+
+td_db_rc td_prov_put(td_txn *txn, const char *id, uint64_t body_hash, const td_fprint *fp)
+{
+    size_t idlen = strlen(id);
+    if (idlen + 1 > TD_DB_MAX_KEY)
+        return TD_DB_OK; /* such ids are never compared (no fingerprint) */
+    unsigned char hk[9];
+    hk[0] = 'h';
+    for (int i = 0; i < 8; i++)
+        hk[1 + i] = (unsigned char)(body_hash >> (56 - 8 * i));
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_PROV, hk, sizeof hk, &v);
+    if (rc == TD_DB_NOTFOUND)
+        rc = td_txn_put(txn, TD_DBI_PROV, hk, sizeof hk, id, idlen);
+    if (rc)
+        return rc;
+
+    size_t srclen = fp->source ? strlen(fp->source) : 0;
+    if (srclen > 255)
+        srclen = 255;
+    size_t cap = 1 + 8 + 4 + 8 + 1 + srclen + 1 + fp->n_sent * (1 + 4 * TD_PROV_TERMS);
+    unsigned char *b = malloc(cap), *w = b;
+    char *key = malloc(idlen + 1);
+    if (!b || !key) {
+        free(b);
+        free(key);
+        return TD_DB_ERROR;
+    }
+    *w++ = FP_FORMAT;
+    memcpy(w, &fp->simhash, 8), w += 8;
+    memcpy(w, &fp->ntok, 4), w += 4;
+    memcpy(w, &fp->t, 8), w += 8;
+    *w++ = (unsigned char)srclen;
+    memcpy(w, fp->source ? fp->source : "", srclen), w += srclen;
+    *w++ = (unsigned char)fp->n_sent;
+    for (uint32_t i = 0; i < fp->n_sent; i++) {
+        *w++ = fp->sent_n[i];
+        memcpy(w, fp->sent[i], 4u * fp->sent_n[i]);
+        w += 4u * fp->sent_n[i];
+    }
+    key[0] = 'a';
+    memcpy(key + 1, id, idlen);
+    rc = td_txn_put(txn, TD_DBI_PROV, key, idlen + 1, b, (size_t)(w - b));
+    free(b);
+    free(key);
+    return rc;
+}
+
+td_db_rc td_prov_get(td_txn *txn, const char *id, td_arena *arena, td_fprint *out)
+{
+    size_t idlen = strlen(id);
+    if (idlen + 1 > TD_DB_MAX_KEY)
+        return TD_DB_NOTFOUND;
+    char key[TD_DB_MAX_KEY + 1];
+    key[0] = 'a';
+    memcpy(key + 1, id, idlen);
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_PROV, key, idlen + 1, &v);
+    if (rc)
+        return rc;
+    const unsigned char *p = v.data, *end = p + v.len;
+    memset(out, 0, sizeof *out);
+    if (v.len < 23 || p[0] != FP_FORMAT)
+        return TD_DB_NOTFOUND;
+    p++;
+    memcpy(&out->simhash, p, 8), p += 8;
+    memcpy(&out->ntok, p, 4), p += 4;
+    memcpy(&out->t, p, 8), p += 8;
+    size_t sl = *p++;
+    if (p + sl + 1 > end)
+        return TD_DB_NOTFOUND;
+    out->source = sl ? td_arena_strndup(arena, (const char *)p, sl) : NULL;
+    p += sl;
+    uint32_t ns = *p++;
+    out->sent_n = td_arena_alloc(arena, ns ? ns : 1);
+    out->sent = td_arena_alloc(arena, (ns ? ns : 1) * sizeof *out->sent);
+    if (!out->sent_n || !out->sent)
+        return TD_DB_ERROR;
+    for (uint32_t i = 0; i < ns; i++) {
+        if (p >= end || *p > TD_PROV_TERMS || p + 1 + 4u * *p > end)
+            return TD_DB_NOTFOUND;
+        out->sent_n[i] = *p++;
+        memcpy(out->sent[i], p, 4u * out->sent_n[i]);
+        p += 4u * out->sent_n[i];
+    }
+    out->n_sent = ns;
+    return TD_DB_OK;
+}
+
+td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **id)
+{
+    unsigned char hk[9];
+    hk[0] = 'h';
+    for (int i = 0; i < 8; i++)
+        hk[1 + i] = (unsigned char)(body_hash >> (56 - 8 * i));
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_PROV, hk, sizeof hk, &v);
+    if (rc)
+        return rc;
+    *id = td_arena_strndup(arena, v.data, v.len);
+    return *id ? TD_DB_OK : TD_DB_ERROR;
+}
+
+/* ---- comparison --------------------------------------------------------- */
+
+static double s_dice(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+    size_t i = 0, j = 0, common = 0;
+    while (i < na && j < nb) {
+        if (a[i] == b[j])
+            common++, i++, j++;
+        else if (a[i] < b[j])
+            i++;
+        else
+            j++;
+    }
+    return na + nb ? 2.0 * (double)common / (double)(na + nb) : 0.0;
+}
+
+/* Does `body` credit `src` ("(Reuters)", "Reuters reported", "according to
+ * Reuters", "told Reuters", "Reuters said", "citing Reuters")? */
+static bool s_credits(const char *body, const char *src)
+{
+    if (!body || !src || strlen(src) < 3)
+        return false;
+    size_t sl = strlen(src);
+    static const char *const after[] = {" reported", " reports", " said", " news agency",
+                                        " quoted", ")", " cited", " contributed"};
+    static const char *const before[] = {"according to ", "told ", "citing ", "(",
+                                         "reported by ", "cited by ", "quoted by ", "via "};
+    for (const char *p = body; (p = strcasestr(p, src)) != NULL; p += sl) {
+        const char *q = p + sl;
+        for (size_t i = 0; i < sizeof after / sizeof after[0]; i++)
+            if (strncasecmp(q, after[i], strlen(after[i])) == 0)
+                return true;
+        for (size_t i = 0; i < sizeof before / sizeof before[0]; i++) {
+            size_t bl = strlen(before[i]);
+            if ((size_t)(p - body) >= bl && strncasecmp(p - bl, before[i], bl) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static double s_share(const td_fprint *a, const td_fprint *b, double *mean)
+{
+    size_t same = 0;
+    double sum = 0;
+    for (uint32_t i = 0; i < a->n_sent; i++) {
+        double best = 0;
+        for (uint32_t j = 0; j < b->n_sent && best < 1.0; j++) {
+            double d = s_dice(a->sent[i], a->sent_n[i], b->sent[j], b->sent_n[j]);
+            if (d > best)
+                best = d;
+        }
+        sum += best;
+        same += best >= SAME_DICE;
+    }
+    *mean = a->n_sent ? sum / a->n_sent : 0;
+    return a->n_sent ? (double)same / a->n_sent : 0;
+}
+
+void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old,
+                     td_prov_match *m)
+{
+    memset(m, 0, sizeof *m);
+    m->hamming = __builtin_popcountll(nw->simhash ^ old->simhash);
+    /* publication order: only an earlier article can be a source */
+    if (nw->t != TD_TIME_NONE && old->t != TD_TIME_NONE && old->t > nw->t)
+        return;
+    if (nw->n_sent == 0 || old->n_sent == 0)
+        return;
+    double mean_old;
+    m->same = s_share(nw, old, &m->overlap);
+    double same_old = s_share(old, nw, &mean_old);
+    m->credit = s_credits(body, old->source);
+    bool similar_len = nw->ntok * 10 >= old->ntok * 9 && old->ntok * 10 >= nw->ntok * 9;
+    if ((m->hamming <= NEAR_BITS && nw->ntok >= 20 && m->same >= COPY_SAME) ||
+        (nw->n_sent >= 2 && similar_len && m->same >= COPY_SAME && same_old >= COPY_SAME)) {
+        m->kind = "copy";
+    } else if (nw->n_sent < 2) {
+        /* one sentence (a headline) is too little to call a copy */
+    } else if ((nw->ntok < old->ntok && m->same >= TRIM_SAME) ||
+               (nw->ntok > old->ntok && same_old >= TRIM_SAME && m->same >= 0.5)) {
+        m->kind = "trimmed";
+    } else if (nw->n_sent >= 3 && (m->overlap >= REWRITE_ALONE ||
+                                   (m->credit && m->overlap >= REWRITE_CREDIT))) {
+        m->kind = "rewrite";
+    }
+}

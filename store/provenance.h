@@ -1,0 +1,71 @@
+/* provenance.h — copies and rewrites: which earlier article a new one was
+ * made from.
+ *
+ *   copy     the same normalised body (exact), or SimHash of word 3-shingles
+ *            within a few bits and nearly every sentence the same
+ *   trimmed  a copy with sentences cut or added (most of the shorter text's
+ *            sentences appear in the other)
+ *   rewrite  a paraphrase published later: a high share of its sentences
+ *            overlap an earlier article's sentences in content terms and
+ *            entities, or a moderate share plus a credit cue naming the
+ *            earlier article's source ("Reuters reported", "(Reuters)",
+ *            "according to Reuters")
+ *
+ * Each article's fingerprint (SimHash, token count, time, source and one
+ * sorted set of hashed content terms per sentence) is kept in the `prov`
+ * database with an index of exact body hashes, so detection reads only the
+ * fingerprints of the articles it compares with.
+ */
+#ifndef TD_PROVENANCE_H
+#define TD_PROVENANCE_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "db.h"
+#include "record.h"
+
+#define TD_PROV_SENTENCES 80  /* sentences fingerprinted per article */
+#define TD_PROV_TERMS 24      /* content terms kept per sentence */
+
+typedef struct {
+    uint64_t simhash;
+    uint32_t ntok;            /* word tokens */
+    int64_t t;                /* published_at */
+    char *source;             /* lower-cased, may be NULL */
+    uint32_t n_sent;
+    uint8_t *sent_n;          /* terms of each sentence */
+    uint32_t (*sent)[TD_PROV_TERMS]; /* sorted term hashes of each sentence */
+} td_fprint;
+
+/* The verdict of comparing a new article with an earlier one. */
+typedef struct {
+    const char *kind;         /* "copy" | "trimmed" | "rewrite" | NULL (none) */
+    double overlap;           /* mean best sentence overlap (Dice) of the new one */
+    double same;              /* share of the new one's sentences found verbatim */
+    int hamming;              /* SimHash distance */
+    bool credit;              /* the new one credits the earlier one's source */
+} td_prov_match;
+
+typedef struct td_prov td_prov;
+
+td_prov *td_prov_new(void);
+void td_prov_destroy(td_prov **self_p);
+
+/* Fingerprint of an analysed article (arena memory). 0, or -1 when out of
+ * memory. */
+int td_prov_fingerprint(td_prov *self, const td_article *a, td_arena *arena, td_fprint *out);
+
+/* Store the fingerprint of article `id` and its body hash. */
+td_db_rc td_prov_put(td_txn *txn, const char *id, uint64_t body_hash, const td_fprint *fp);
+/* The fingerprint of `id` (TD_DB_NOTFOUND when none). */
+td_db_rc td_prov_get(td_txn *txn, const char *id, td_arena *arena, td_fprint *out);
+/* The first article stored with this body hash (id in arena). */
+td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **id);
+
+/* Compare the new article (fingerprint `nw`, cleaned body `body`) with an
+ * earlier one `old`; fills *m (kind NULL when it is not derived from it). */
+void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old,
+                     td_prov_match *m);
+
+#endif
