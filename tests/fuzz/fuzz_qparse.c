@@ -4,6 +4,8 @@
 
 #include "qparse.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static td_tokenizer *tk;
