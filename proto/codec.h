@@ -141,8 +141,6 @@ int td_stats_decode(const void *buf, size_t len, td_stats *out, td_error *err);
 int td_event_list_begin(msgpack_packer *pk, size_t n, bool has_cursor);
 int td_reject_list_begin(msgpack_packer *pk, size_t n, bool has_cursor);
 int td_story_result_begin(msgpack_packer *pk, const char *id, size_t n_events);
-int td_entity_result_begin(msgpack_packer *pk, const char *name, const char *kind,
-                           uint64_t articles, size_t n_events);
 int td_list_end(msgpack_packer *pk, const char *next_cursor);
 
 /* Decoded reply envelope: on ok, `result`/`result_len` is the raw msgpack of

@@ -274,15 +274,6 @@ int td_story_result_begin(msgpack_packer *pk, const char *id, size_t n_events)
     return rc ? -1 : 0;
 }
 
-int td_entity_result_begin(msgpack_packer *pk, const char *name, const char *kind,
-                           uint64_t articles, size_t n_events)
-{
-    int rc = msgpack_pack_map(pk, 4) | td_pk_kstr(pk, "name", name) |
-             td_pk_kstr(pk, "kind", kind) | td_pk_kuint(pk, "articles", articles) |
-             td_pk_key(pk, "events") | msgpack_pack_array(pk, n_events);
-    return rc ? -1 : 0;
-}
-
 int td_list_end(msgpack_packer *pk, const char *next_cursor)
 {
     if (!next_cursor)

@@ -64,15 +64,12 @@ int td_op_stats(td_qctx *ctx, const td_query *q);
 int td_op_article_get(td_qctx *ctx, const td_query *q);
 int td_op_event_get(td_qctx *ctx, const td_query *q);
 int td_op_story_get(td_qctx *ctx, const td_query *q);
-int td_op_entity_get(td_qctx *ctx, const td_query *q);
 
 /* ops_list.c */
 int td_op_event_list(td_qctx *ctx, const td_query *q);
 int td_op_rejects_list(td_qctx *ctx, const td_query *q);
 
-/* Stub in ops_info.c, superseded by td_op_search_ranked (search_op.c:
- * ranked article search, docs/search.md), which server.c dispatches. */
-int td_op_search(td_qctx *ctx, const td_query *q);
+/* search_op.c: ranked article search (docs/search.md) */
 int td_op_search_ranked(td_qctx *ctx, const td_query *q);
 
 /* ops_views.c: event.list with `q` (falls back to td_op_event_list without

@@ -144,34 +144,3 @@ int td_q_entity(td_qctx *ctx, const char *name, td_entity_rec *rec, char ***ids,
                 TD_Q_ENTITY_SCAN);
     return 0;
 }
-
-int td_op_entity_get(td_qctx *ctx, const td_query *q)
-{
-    const char *name = q->name && *q->name ? q->name : q->entity;
-    if (s_need(ctx, name, "name"))
-        return -1;
-    td_entity_rec rec;
-    char **ids;
-    size_t n_ids;
-    int found = td_q_entity(ctx, name, &rec, &ids, &n_ids);
-    if (found < 0)
-        return -1;
-    if (found > 0)
-        return s_lookup_fail(ctx, TD_DB_NOTFOUND, "entity", name);
-    td_q_event *ev;
-    long n = td_q_events_load(ctx, ids, n_ids, &ev);
-    if (n < 0)
-        return -1;
-    /* newest activity first, `limit` of them: an entity may have many */
-    qsort(ev, (size_t)n, sizeof *ev, td_q_event_newest_first);
-    if (n > (long)q->limit)
-        n = (long)q->limit;
-    if (td_reply_ok_begin(ctx->pk) ||
-        td_entity_result_begin(ctx->pk, rec.name, td_entity_kind_name(rec.kind), rec.articles,
-                               (size_t)n))
-        return td_q_fail(ctx, TD_E_INTERNAL, "reply does not pack");
-    for (long i = 0; i < n; i++)
-        if (td_pack_raw(ctx->pk, ev[i].raw.data, ev[i].raw.len))
-            return td_q_fail(ctx, TD_E_INTERNAL, "reply does not pack");
-    return 0;
-}

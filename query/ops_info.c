@@ -76,9 +76,3 @@ int td_op_stats(td_qctx *ctx, const td_query *q)
         return td_q_fail(ctx, TD_E_INTERNAL, "reply does not pack");
     return 0;
 }
-
-int td_op_search(td_qctx *ctx, const td_query *q)
-{
-    (void)q;
-    return td_q_fail(ctx, TD_E_BAD_REQUEST, "search: not implemented yet");
-}

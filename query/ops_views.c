@@ -405,20 +405,6 @@ int td_op_similar(td_qctx *ctx, const td_query *q)
 
 /* ---- changes.since ----------------------------------------------------------- */
 
-static void s_be64(unsigned char *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
-}
-
-static uint64_t s_get64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 int td_op_changes_since(td_qctx *ctx, const td_query *q)
 {
     uint64_t last = td_txn_counter(ctx->txn, TD_CTR_SEQ);
@@ -437,13 +423,13 @@ int td_op_changes_since(td_qctx *ctx, const td_query *q)
     if (rc)
         return td_q_fail(ctx, TD_E_INTERNAL, "%s", td_db_strerror(rc));
     unsigned char k8[8];
-    s_be64(k8, q->after_seq + 1);
+    td_db_u64_put(k8, q->after_seq + 1);
     td_val k, v;
     size_t n = 0;
     bool more = false, truncated = false;
     uint64_t next = 0;
     rc = td_cur_seek(c, k8, 8, &k, &v);
-    if (rc == TD_DB_OK && k.len == 8 && s_get64(k.data) > q->after_seq + 1)
+    if (rc == TD_DB_OK && k.len == 8 && td_db_u64_get(k.data) > q->after_seq + 1)
         truncated = true;   /* the window moved past what the client saw */
     if (rc == TD_DB_NOTFOUND && q->after_seq < last)
         truncated = true;
@@ -451,7 +437,7 @@ int td_op_changes_since(td_qctx *ctx, const td_query *q)
      * make one request walk the whole log */
     size_t scanned = 0;
     for (; rc == TD_DB_OK && k.len == 8; rc = td_cur_next(c, &k, &v)) {
-        uint64_t seq = s_get64(k.data);
+        uint64_t seq = td_db_u64_get(k.data);
         if (n == q->limit || ++scanned > 100000) {
             more = true;
             break;

@@ -337,6 +337,21 @@ static int s_features(td_article *a, td_arena *arena, const td_cscore *p, double
     return 0;
 }
 
+/* The fields of an event that come from its one (or representative) article:
+ * title (headline, else the lead), summary, event date, first/last seen.
+ * Returns -1 when the arena is full. */
+static int s_event_from_article(td_event *e, const td_article *a, td_arena *arena)
+{
+    e->summary = td_assign_summary(a->body, SUMMARY_MAX, arena);
+    e->title = a->title && *a->title ? a->title : td_assign_summary(a->body, TITLE_MAX, arena);
+    if (!e->summary || !e->title)
+        return -1;
+    e->event_date = a->event_date;
+    e->first_seen = e->last_seen = a->published_at;
+    return 0;
+}
+
+
 /* A new event of the article, in story `story` (NULL: a new story). */
 static td_db_rc s_create(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
                          const td_cvec *v, td_notices *notices)
@@ -364,12 +379,8 @@ static td_db_rc s_create(td_assign *self, td_txn *txn, td_arena *arena, td_artic
     td_event e = {0};
     e.id = eid;
     e.story = sid;
-    e.summary = td_assign_summary(a->body, SUMMARY_MAX, arena);
-    e.title = a->title && *a->title ? a->title : td_assign_summary(a->body, TITLE_MAX, arena);
-    if (!e.summary || !e.title)
+    if (s_event_from_article(&e, a, arena) < 0)
         return TD_DB_ERROR;
-    e.event_date = a->event_date;
-    e.first_seen = e.last_seen = a->published_at;
     e.articles = e.sources = e.independent_sources = 1;
     e.article_ids = td_arena_alloc(arena, sizeof(char *));
     e.related = td_arena_alloc(arena, RELATED_MAX * sizeof(char *));
@@ -650,12 +661,8 @@ td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
     int64_t old_last = e.last_seen;
     if (e.articles <= 1) {
         /* the article is the whole event: the event follows its new version */
-        e.summary = td_assign_summary(a->body, SUMMARY_MAX, arena);
-        e.title = a->title && *a->title ? a->title : td_assign_summary(a->body, TITLE_MAX, arena);
-        if (!e.summary || !e.title)
+        if (s_event_from_article(&e, a, arena) < 0)
             return TD_DB_ERROR;
-        e.event_date = a->event_date;
-        e.first_seen = e.last_seen = a->published_at;
         e.entities = NULL;
         e.n_entities = 0;
         e.claims = NULL;

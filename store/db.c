@@ -108,17 +108,17 @@ static td_db_rc s_rc(int mrc)
     }
 }
 
-static void s_put_u64(unsigned char *p, uint64_t v)
+void td_db_u64_put(unsigned char out[8], uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)v;
+        out[i] = (unsigned char)v;
 }
 
-static uint64_t s_get_u64(const unsigned char *p)
+uint64_t td_db_u64_get(const unsigned char in[8])
 {
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
+        v = v << 8 | in[i];
     return v;
 }
 
@@ -238,7 +238,7 @@ static td_db_rc s_open_dbis(td_db *self)
         MDB_envinfo info;
         mdb_env_info(self->env, &info);
         unsigned char b[8];
-        s_put_u64(b, info.me_mapsize);
+        td_db_u64_put(b, info.me_mapsize);
         MDB_val k = s_mv(META_MAP_SIZE, strlen(META_MAP_SIZE)), v = s_mv(b, 8);
         rc = s_rc(mdb_put(txn, self->dbi[TD_DBI_META], &k, &v, 0));
     }
@@ -430,7 +430,7 @@ static td_db_rc s_ctr_flush(td_txn *t)
         t->ctr_dirty = true;
         td_txn_counter_add(t, TD_CTR_MAP_GROWS, db->grows_pending);
         unsigned char b[8];
-        s_put_u64(b, td_db_map_size(db));
+        td_db_u64_put(b, td_db_map_size(db));
         td_db_rc rc = td_txn_put(t, TD_DBI_META, META_MAP_SIZE, strlen(META_MAP_SIZE), b, 8);
         if (rc)
             return rc;
@@ -439,7 +439,7 @@ static td_db_rc s_ctr_flush(td_txn *t)
         return TD_DB_OK;
     for (int i = 0; i < TD_CTR_COUNT; i++) {
         unsigned char b[8];
-        s_put_u64(b, t->ctr[i]);
+        td_db_u64_put(b, t->ctr[i]);
         td_db_rc rc = td_txn_put(t, TD_DBI_META, s_ctr_names[i], strlen(s_ctr_names[i]), b, 8);
         if (rc)
             return rc;
@@ -594,7 +594,7 @@ static void s_ctr_load(td_txn *t)
         if (td_txn_get(t, TD_DBI_META, s_ctr_names[i], strlen(s_ctr_names[i]), &v) ==
                 TD_DB_OK &&
             v.len == 8)
-            t->ctr[i] = s_get_u64(v.data);
+            t->ctr[i] = td_db_u64_get(v.data);
     }
     t->ctr_loaded = true;
 }
@@ -729,7 +729,7 @@ td_db_rc td_db_key_get(td_txn *t, const char *key, td_arena *arena, uint64_t *ha
         return TD_DB_ERROR;
     }
     if (hash)
-        *hash = s_get_u64(v.data);
+        *hash = td_db_u64_get(v.data);
     if (article_id &&
         !(*article_id = td_arena_strndup(arena, (const char *)v.data + 8, v.len - 8)))
         return TD_DB_ERROR;
@@ -742,7 +742,7 @@ td_db_rc td_db_key_put(td_txn *t, const char *key, uint64_t hash, const char *ar
     if (!n || n > TD_DB_MAX_KEY)
         return TD_DB_BADVAL;
     unsigned char buf[8 + TD_DB_MAX_KEY];
-    s_put_u64(buf, hash);
+    td_db_u64_put(buf, hash);
     memcpy(buf + 8, article_id, n);
     return td_txn_put(t, TD_DBI_KEYS, key, s_slen(key), buf, 8 + n);
 }
@@ -758,7 +758,7 @@ size_t td_db_timekey(int64_t time, const char *id, unsigned char *out, size_t ca
     if (n > TD_DB_MAX_KEY - 8 || cap < 8 + n)
         return 0;
     /* flipping the sign bit makes big-endian bytes sort like signed times */
-    s_put_u64(out, (uint64_t)time ^ ((uint64_t)1 << 63));
+    td_db_u64_put(out, (uint64_t)time ^ ((uint64_t)1 << 63));
     if (n)
         memcpy(out + 8, id, n);
     return 8 + n;
@@ -770,7 +770,7 @@ int td_db_timekey_split(const void *key, size_t len, int64_t *time, const char *
     if (len <= 8)
         return -1;
     if (time)
-        *time = (int64_t)(s_get_u64(key) ^ ((uint64_t)1 << 63));
+        *time = (int64_t)(td_db_u64_get(key) ^ ((uint64_t)1 << 63));
     if (id)
         *id = (const char *)key + 8;
     if (idlen)
@@ -825,7 +825,7 @@ td_db_rc td_db_reject_add(td_txn *t, const td_reject *r, uint64_t *seq_out)
         return TD_DB_BADVAL;
     uint64_t seq = td_txn_counter_add(t, TD_CTR_REJECT_NEXT, 1);
     unsigned char k[8];
-    s_put_u64(k, seq);
+    td_db_u64_put(k, seq);
     td_db_rc rc = td_txn_put(t, TD_DBI_REJECTS, k, 8, db->sbuf.data, db->sbuf.size);
     if (rc == TD_DB_OK) {
         td_txn_counter_add(t, TD_CTR_REJECTS, 1);
@@ -898,7 +898,7 @@ td_db_rc td_db_entity_get(td_txn *t, const char *key, td_arena *arena, td_entity
         return TD_DB_ERROR;
     }
     out->kind = p[1] <= TD_ENT_OTHER ? (td_entity_kind)p[1] : TD_ENT_OTHER;
-    out->articles = s_get_u64(p + 2);
+    out->articles = td_db_u64_get(p + 2);
     out->name = td_arena_strndup(arena, (const char *)p + 10, v.len - 10);
     return out->name ? TD_DB_OK : TD_DB_ERROR;
 }
@@ -911,7 +911,7 @@ td_db_rc td_db_entity_put(td_txn *t, const char *key, const td_entity_rec *e)
     unsigned char buf[10 + TD_MAX_SHORT];
     buf[0] = ENTITY_FORMAT;
     buf[1] = (unsigned char)e->kind;
-    s_put_u64(buf + 2, e->articles);
+    td_db_u64_put(buf + 2, e->articles);
     if (nl)
         memcpy(buf + 10, e->name, nl);
     return td_txn_put(t, TD_DBI_ENTITIES, key, s_slen(key), buf, 10 + nl);
@@ -992,12 +992,12 @@ td_db_rc td_db_entity_events(td_txn *t, const char *key, td_arena *arena, size_t
 td_db_rc td_db_change_put(td_txn *t, uint64_t seq, const void *val, size_t len)
 {
     unsigned char k[8];
-    s_put_u64(k, seq);
+    td_db_u64_put(k, seq);
     td_db_rc rc = td_txn_put(t, TD_DBI_CHANGES, k, 8, val, len);
     if (rc != TD_DB_OK || seq <= TD_DB_CHANGES_KEEP)
         return rc;
     /* one delete per append keeps the log a fixed window */
-    s_put_u64(k, seq - TD_DB_CHANGES_KEEP);
+    td_db_u64_put(k, seq - TD_DB_CHANGES_KEEP);
     rc = td_txn_del(t, TD_DBI_CHANGES, k, 8);
     return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
 }

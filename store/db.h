@@ -237,6 +237,11 @@ td_db_rc td_db_entity_link(td_txn *txn, const char *key, const char *event_id);
 td_db_rc td_db_entity_events(td_txn *txn, const char *key, td_arena *arena, size_t max,
                              char ***ids, size_t *n, bool *more);
 
+/* Big-endian u64 keys (sequence numbers of rejects and changes): they sort
+ * numerically under LMDB's byte order. */
+void td_db_u64_put(unsigned char out[8], uint64_t v);
+uint64_t td_db_u64_get(const unsigned char in[8]);
+
 /* event_time keys: 8 bytes of sign-flipped big-endian time, then the id.
  * `out` needs 8 + strlen(id) bytes; returns the key length (0 when the id is
  * too long). An empty or NULL id gives the 8-byte prefix, which sorts before

@@ -124,15 +124,20 @@ int td_prov_fingerprint(td_prov *self, const td_article *a, td_arena *arena, td_
 
 /* ---- storage (machine-local byte order: the store's own cache) --------- */
 
+/* 'h' + big-endian body hash: the key of an exact-copy lookup. */
+static void s_hash_key(uint64_t body_hash, unsigned char hk[9])
+{
+    hk[0] = 'h';
+    td_db_u64_put(hk + 1, body_hash);
+}
+
 td_db_rc td_prov_put(td_txn *txn, const char *id, uint64_t body_hash, const td_fprint *fp)
 {
     size_t idlen = strlen(id);
     if (idlen + 1 > TD_DB_MAX_KEY)
         return TD_DB_OK; /* such ids are never compared (no fingerprint) */
     unsigned char hk[9];
-    hk[0] = 'h';
-    for (int i = 0; i < 8; i++)
-        hk[1 + i] = (unsigned char)(body_hash >> (56 - 8 * i));
+    s_hash_key(body_hash, hk);
     td_val v;
     td_db_rc rc = td_txn_get(txn, TD_DBI_PROV, hk, sizeof hk, &v);
     if (rc == TD_DB_NOTFOUND)
@@ -215,9 +220,7 @@ td_db_rc td_prov_get(td_txn *txn, const char *id, td_arena *arena, td_fprint *ou
 td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **id)
 {
     unsigned char hk[9];
-    hk[0] = 'h';
-    for (int i = 0; i < 8; i++)
-        hk[1 + i] = (unsigned char)(body_hash >> (56 - 8 * i));
+    s_hash_key(body_hash, hk);
     td_val v;
     td_db_rc rc = td_txn_get(txn, TD_DBI_PROV, hk, sizeof hk, &v);
     if (rc)
