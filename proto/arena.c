@@ -2,6 +2,7 @@
 #include "arena.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,17 +57,50 @@ void td_arena_destroy(td_arena **self_p)
     *self_p = NULL;
 }
 
+/* Chunks kept across resets hold at most this much: a one-off huge batch
+ * must not pin its memory for the life of the daemon. */
+#define KEEP_MAX ((size_t)8 << 20)
+
 void td_arena_reset(td_arena *self)
 {
     if (!self || !self->head)
         return;
-    chunk *keep = self->head;
-    while (keep->next)
-        keep = keep->next;          /* the first chunk is the last in the list */
-    for (chunk *c = self->head, *n; c != keep; c = n) {
-        n = c->next;
-        free(c);
+    /* Steady state must not allocate: an arena that needed several chunks
+     * for one record (the analyser takes ~200 KiB per article) is given one
+     * chunk of that total size, so the next record of the same shape fits
+     * without a malloc. */
+    size_t total = 0, n = 0;
+    for (chunk *c = self->head; c; c = c->next) {
+        total += c->size;
+        n++;
     }
+    if (n > 1 && total <= KEEP_MAX) {
+        chunk *one = s_chunk_new(total);
+        if (one) {
+            for (chunk *c = self->head, *nx; c; c = nx) {
+                nx = c->next;
+                free(c);
+            }
+            self->head = one;
+            self->total = total;
+            self->handed = 0;
+            return;
+        }
+    }
+    /* keep the largest chunk that is not over KEEP_MAX (else the smallest) */
+    chunk *keep = self->head;
+    for (chunk *c = self->head; c; c = c->next) {
+        bool better = keep->size > KEEP_MAX ? c->size < keep->size
+                                            : c->size <= KEEP_MAX && c->size > keep->size;
+        if (better)
+            keep = c;
+    }
+    for (chunk *c = self->head, *nx; c; c = nx) {
+        nx = c->next;
+        if (c != keep)
+            free(c);
+    }
+    keep->next = NULL;
     keep->used = 0;
     self->head = keep;
     self->total = keep->size;

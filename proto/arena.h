@@ -19,7 +19,8 @@ td_arena *td_arena_new(size_t limit);
 /* Free every allocation and the arena; sets *self_p to NULL; NULL-safe. */
 void td_arena_destroy(td_arena **self_p);
 
-/* Forget every allocation but keep the first chunk for reuse. */
+/* Forget every allocation; keeps one chunk as big as what was used (up to
+ * 8 MiB) so that records of the same shape reuse it without malloc. */
 void td_arena_reset(td_arena *self);
 
 /* Allocate `size` bytes aligned to 16, zeroed. NULL when over the limit. */
