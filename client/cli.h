@@ -93,5 +93,6 @@ extern const td_cli_command td_cli_up_cmd;
 extern const td_cli_command td_cli_search_cmd;
 extern const td_cli_command td_cli_entity_cmd;
 extern const td_cli_command td_cli_story_cmd;
+extern const td_cli_command td_cli_keygen_cmd;
 
 #endif

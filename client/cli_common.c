@@ -41,6 +41,8 @@ static const td_option s_common[] = {
     {"timeout", "3000", "ms to wait for an answer before retrying or giving up", false, NULL},
     {"retries", NULL, "extra tries after a timeout", false, NULL},
     {"json", NULL, "print results as JSON, for scripts", true, NULL},
+    {"server-key", NULL, "CURVE: the daemons' public key file (PREFIX.pub)", false, NULL},
+    {"client-key", NULL, "CURVE: this client's secret key file (PREFIX.key)", false, NULL},
 };
 #define N_COMMON (sizeof s_common / sizeof s_common[0])
 
@@ -147,8 +149,16 @@ td_client *td_cli_client(td_cli *cli)
         .stop = &td_cli_stop,
     };
     cli->client = td_client_new(&o);
-    if (!cli->client)
+    if (!cli->client) {
         td_cli_error("cannot start the client (out of memory or ZeroMQ failed)");
+        return NULL;
+    }
+    const char *sk = td_cli_opt(cli, "server-key"), *ck = td_cli_opt(cli, "client-key");
+    if ((sk || ck) && td_client_set_curve_files(cli->client, sk, ck) != TD_CLIENT_OK) {
+        td_cli_error("%s (CURVE needs both --server-key and --client-key)",
+                     td_client_errmsg(cli->client));
+        td_client_destroy(&cli->client);
+    }
     return cli->client;
 }
 

@@ -190,6 +190,10 @@ static bool s_wait_ready(td_cli *cli, s_daemon *d, int64_t timeout_ms)
         td_client_options o = {.query = td_cli_opt(cli, "query"), .timeout_ms = 300,
                                .retries = 0, .stop = &td_cli_stop};
         client = td_client_new(&o);
+        /* with CURVE on, the readiness ping needs --server-key/--client-key */
+        if (client && td_cli_opt(cli, "server-key"))
+            td_client_set_curve_files(client, td_cli_opt(cli, "server-key"),
+                                      td_cli_opt(cli, "client-key"));
     }
     bool ready = false;
     while (!ready && !td_cli_stop && td_mono_ms() < deadline) {

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "client_int.h"
+#include "conn.h"
+#include "security.h"
 
 static const char *const s_defaults[TD_EP_COUNT] = {
     TD_CLIENT_SUBMIT_DEFAULT, TD_CLIENT_FEED_DEFAULT, TD_CLIENT_QUERY_DEFAULT,
@@ -80,8 +82,65 @@ void td_client_destroy(td_client **self_p)
     td_arena_destroy(&self->arena);
     for (int i = 0; i < TD_EP_COUNT; i++)
         free(self->endpoint[i]);
+    if (self->curve) {
+        memset(self->curve, 0, sizeof *self->curve);   /* no secret left in freed memory */
+        free(self->curve);
+    }
     free(self);
     *self_p = NULL;
+}
+
+static bool s_z85_key(const char *k)
+{
+    uint8_t bin[32];
+    return k && strlen(k) == 40 && zmq_z85_decode(bin, k) != NULL;
+}
+
+int td_client_set_curve(td_client *self, const char *server_key, const char *client_secret)
+{
+    if (!zmq_has("curve"))
+        return td_client_fail(self, TD_CLIENT_EINVAL,
+                              "this libzmq has no CURVE support (zmq_has(\"curve\") is false)");
+    if (!s_z85_key(server_key))
+        return td_client_fail(self, TD_CLIENT_EINVAL,
+                              "the server key is not a z85 CURVE key (40 characters)");
+    if (!s_z85_key(client_secret))
+        return td_client_fail(self, TD_CLIENT_EINVAL,
+                              "the client secret key is not a z85 CURVE key (40 characters)");
+    struct td_conn_curve *cv = self->curve ? self->curve : calloc(1, sizeof *cv);
+    if (!cv)
+        return td_client_fail(self, TD_CLIENT_ESYS, "out of memory");
+    self->curve = cv;
+    memcpy(cv->server, server_key, 41);
+    memcpy(cv->secret, client_secret, 41);
+    if (zmq_curve_public(cv->public_, cv->secret) != 0)
+        return td_client_fail(self, TD_CLIENT_EINVAL, "cannot derive the client public key: %s",
+                              zmq_strerror(errno));
+    /* sockets opened before were plaintext: the next call reopens them */
+    void **socks[] = {&self->submit_sock, &self->query_sock, &self->feed_sock, &self->sub_sock};
+    for (size_t i = 0; i < sizeof socks / sizeof socks[0]; i++)
+        if (*socks[i]) {
+            zmq_close(*socks[i]);
+            *socks[i] = NULL;
+        }
+    return TD_CLIENT_OK;
+}
+
+int td_client_set_curve_files(td_client *self, const char *server_key_file,
+                              const char *client_key_file)
+{
+    char server[41], secret[41], err[160];
+    if (!server_key_file || td_key_read(server_key_file, TD_KEY_PUBLIC, server, err, sizeof err))
+        return td_client_fail(self, TD_CLIENT_EINVAL, "cannot read the server key %s: %s",
+                              server_key_file ? server_key_file : "(none)",
+                              server_key_file ? err : "no file given");
+    if (!client_key_file || td_key_read(client_key_file, TD_KEY_SECRET, secret, err, sizeof err))
+        return td_client_fail(self, TD_CLIENT_EINVAL, "cannot read the client key %s: %s",
+                              client_key_file ? client_key_file : "(none)",
+                              client_key_file ? err : "no file given");
+    int rc = td_client_set_curve(self, server, secret);
+    memset(secret, 0, sizeof secret);
+    return rc;
 }
 
 const char *td_client_errmsg(const td_client *self)

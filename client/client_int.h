@@ -33,6 +33,7 @@ struct td_client {
     msgpack_sbuffer sbuf;   /* requests are packed here */
     msgpack_packer pk;
     char errmsg[320];
+    struct td_conn_curve *curve;   /* CURVE keys (conn.h); NULL: plaintext */
 };
 
 /* Record the message returned by td_client_errmsg(); returns `err`. */

@@ -29,6 +29,13 @@ void *td_conn_open(td_client *c, int type, const char *endpoint, int linger)
         zmq_setsockopt(s, ZMQ_IMMEDIATE, &one, sizeof one);
         zmq_setsockopt(s, ZMQ_SNDTIMEO, &c->timeout_ms, sizeof c->timeout_ms);
     }
+    if (c->curve && (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, c->curve->server, 40) != 0 ||
+                     zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, c->curve->public_, 40) != 0 ||
+                     zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, c->curve->secret, 40) != 0)) {
+        td_client_fail(c, TD_CLIENT_ESYS, "cannot set the CURVE keys: %s", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
     if (zmq_connect(s, endpoint) != 0) {
         td_client_fail(c, TD_CLIENT_ESYS, "cannot connect to %s: %s", endpoint,
                        zmq_strerror(errno));
@@ -124,10 +131,12 @@ int td_conn_exchange(td_client *c, void **sock_p, td_ep ep, const void *req, siz
         zmq_close(*sock_p);
         *sock_p = NULL;
     }
+    /* a CURVE server that refuses us looks just like a silent one */
+    const char *also = c->curve ? ", and does it allow this client's key?" : "?";
     if (tries > 1)
         return td_client_fail(c, TD_CLIENT_ETIMEOUT,
-                              "no answer from %s after %d tries of %d ms — is %s running?",
-                              endpoint, tries, c->timeout_ms, what);
-    return td_client_fail(c, TD_CLIENT_ETIMEOUT, "no answer from %s after %d ms — is %s running?",
-                          endpoint, c->timeout_ms, what);
+                              "no answer from %s after %d tries of %d ms — is %s running%s",
+                              endpoint, tries, c->timeout_ms, what, also);
+    return td_client_fail(c, TD_CLIENT_ETIMEOUT, "no answer from %s after %d ms — is %s running%s",
+                          endpoint, c->timeout_ms, what, also);
 }

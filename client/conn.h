@@ -13,8 +13,17 @@
 
 #include "client_int.h"
 
+/* CURVE keys of a client (td_client_set_curve): every socket it opens is a
+ * CURVE client of `server` (z85 text, NUL-terminated). */
+struct td_conn_curve {
+    char server[41];
+    char public_[41];
+    char secret[41];
+};
+
 /* A socket of `type` connected to `endpoint`, with linger 0 (or `linger`
- * when >= 0) and the reply size limit. NULL on failure (errmsg set). */
+ * when >= 0) and the reply size limit; a CURVE client when c->curve is set.
+ * NULL on failure (errmsg set). */
 void *td_conn_open(td_client *c, int type, const char *endpoint, int linger);
 
 /* Send `buf` as one request: an empty frame, then the body. Never blocks.

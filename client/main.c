@@ -11,7 +11,7 @@
 static const td_cli_command *const s_commands[] = {
     &td_cli_feed_cmd,  &td_cli_get_cmd,   &td_cli_events_cmd, &td_cli_stats_cmd,
     &td_cli_rejects_cmd, &td_cli_watch_cmd, &td_cli_ping_cmd,   &td_cli_up_cmd,
-    &td_cli_search_cmd, &td_cli_entity_cmd, &td_cli_story_cmd,
+    &td_cli_search_cmd, &td_cli_entity_cmd, &td_cli_story_cmd, &td_cli_keygen_cmd,
 };
 #define N_COMMANDS (sizeof s_commands / sizeof s_commands[0])
 

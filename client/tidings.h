@@ -84,6 +84,23 @@ const char *td_client_errmsg(const td_client *self);
 /* The endpoint actually used for "submit", "feed", "query" or "publish". */
 const char *td_client_endpoint(const td_client *self, const char *which);
 
+/* ---- security ------------------------------------------------------------ */
+
+/* Encrypt and authenticate every connection of this client with CURVE
+ * (docs/security.md). `server_key` is the daemons' public key and
+ * `client_secret` this client's secret key, both z85 text of 40 characters;
+ * the client's public key, derived from the secret, must be in the allow-list
+ * of the daemons (producers for submit/feed, readers for query/publish).
+ * Call it right after td_client_new(): sockets already open are closed
+ * (subscriptions with them). Returns TD_CLIENT_OK, or TD_CLIENT_EINVAL for a
+ * bad key or a libzmq without CURVE (errmsg says which). */
+int td_client_set_curve(td_client *self, const char *server_key, const char *client_secret);
+
+/* The same with the keys read from files as `tidings keygen` writes them:
+ * the server's PREFIX.pub and this client's PREFIX.key. */
+int td_client_set_curve_files(td_client *self, const char *server_key_file,
+                              const char *client_key_file);
+
 /* ---- articles ----------------------------------------------------------- */
 
 typedef struct {

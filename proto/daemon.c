@@ -13,9 +13,11 @@
 #endif
 
 #include "log.h"
+#include "security.h"
 
 volatile sig_atomic_t td_daemon_stop = 0;
 volatile sig_atomic_t td_daemon_hup = 0;
+volatile sig_atomic_t td_daemon_hups = 0;
 
 static void s_on_stop(int sig)
 {
@@ -29,6 +31,7 @@ static void s_on_hup(int sig)
 {
     (void)sig;
     td_daemon_hup = 1;
+    td_daemon_hups = td_daemon_hups + 1;
 }
 
 void td_daemon_signals(void)
@@ -104,6 +107,26 @@ void *td_sock_bind(void *ctx, int type, const char *endpoint, int64_t max_msg, i
 {
     void *s = s_sock(ctx, type, max_msg, hwm);
     if (s && zmq_bind(s, endpoint) != 0) {
+        td_error("cannot bind %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+void *td_sock_bind_secure(void *ctx, int type, const char *endpoint, int64_t max_msg, int hwm,
+                          struct td_security *sec)
+{
+    if (!sec)
+        return td_sock_bind(ctx, type, endpoint, max_msg, hwm);
+    void *s = s_sock(ctx, type, max_msg, hwm);
+    if (!s)
+        return NULL;
+    if (td_security_apply(sec, ctx, s, endpoint) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
+    if (zmq_bind(s, endpoint) != 0) {
         td_error("cannot bind %s: %s", endpoint, zmq_strerror(errno));
         zmq_close(s);
         return NULL;

@@ -10,9 +10,11 @@
 
 /* Set by SIGTERM/SIGINT; the poll loops check it and shut down normally.
  * A second SIGINT/SIGTERM exits at once (status 130). SIGPIPE is ignored.
- * SIGHUP sets td_daemon_hup. */
+ * SIGHUP sets td_daemon_hup and counts in td_daemon_hups (a counter, so a
+ * thread can notice a SIGHUP without consuming the flag others read). */
 extern volatile sig_atomic_t td_daemon_stop;
 extern volatile sig_atomic_t td_daemon_hup;
+extern volatile sig_atomic_t td_daemon_hups;
 void td_daemon_signals(void);
 
 /* Tell the supervisor we are ready / stopping (sd_notify when built with
@@ -30,6 +32,12 @@ int64_t td_mono_us(void);
  * `hwm` sets both high-water marks (0 = library default).
  * Returns the socket or NULL (error logged). */
 void *td_sock_bind(void *ctx, int type, const char *endpoint, int64_t max_msg, int hwm);
+/* The same for a socket that faces the outside: with `sec` non-NULL it is
+ * made a CURVE server guarded by sec's ZAP handler (security.h) before it
+ * binds; with `sec` NULL it is exactly td_sock_bind. */
+struct td_security;
+void *td_sock_bind_secure(void *ctx, int type, const char *endpoint, int64_t max_msg, int hwm,
+                          struct td_security *sec);
 void *td_sock_connect(void *ctx, int type, const char *endpoint, int64_t max_msg, int hwm);
 void td_sock_close(void **sock_p);
 

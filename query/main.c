@@ -7,6 +7,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "security.h"
 #include "record.h"
 #include "query_server.h"
 
@@ -15,6 +16,10 @@ static td_option s_opts[] = {
     {"query", "tcp://127.0.0.1:7404", "ROUTER endpoint clients connect to (REQ or DEALER)",
      false, NULL},
     {"max-frame", "4M", "largest request frame", false, NULL},
+    {"curve-secret", NULL, "CURVE server secret key file (tidings keygen): encrypt --query",
+     false, NULL},
+    {"curve-readers", NULL, "directory of reader public keys (*.pub) allowed on --query",
+     false, NULL},
     {"log-level", "info", "debug | info | warn | error", false, NULL},
 };
 #define N_OPTS (sizeof s_opts / sizeof s_opts[0])
@@ -38,14 +43,23 @@ int main(int argc, char **argv)
     }
     td_log_init("tidings-query", (td_log_level)level);
     td_daemon_signals();
+    td_security *sec = NULL;
+    if (td_security_configure(td_config_get(s_opts, N_OPTS, "curve-secret"),
+                              td_config_get(s_opts, N_OPTS, "curve-readers"), "curve-readers",
+                              TD_ZAP_READERS, &sec) != 0) {
+        td_config_free(s_opts, N_OPTS);
+        return 2;
+    }
 
     td_query_server_opts so = {
         .data = td_config_get(s_opts, N_OPTS, "data"),
         .query = td_config_get(s_opts, N_OPTS, "query"),
         .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
+        .security = sec,
     };
     td_query_server *server = td_query_server_new(&so);
     if (!server) {
+        td_security_destroy(&sec);
         td_config_free(s_opts, N_OPTS);
         return 1;
     }
@@ -54,6 +68,7 @@ int main(int argc, char **argv)
     rc = td_query_server_run(server);
     td_daemon_stopping();
     td_query_server_destroy(&server);
+    td_security_destroy(&sec);   /* after the server: its context is gone */
     td_config_free(s_opts, N_OPTS);
     return rc;
 }

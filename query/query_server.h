@@ -10,6 +10,7 @@ typedef struct {
     const char *data;       /* data directory */
     const char *query;      /* ROUTER endpoint */
     size_t max_frame;       /* largest request accepted */
+    struct td_security *security; /* CURVE on the query socket (NULL: plaintext) */
 } td_query_server_opts;
 
 typedef struct td_query_server td_query_server;

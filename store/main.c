@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "log.h"
+#include "security.h"
 #include "store_server.h"
 
 static td_option s_opts[] = {
@@ -21,6 +22,10 @@ static td_option s_opts[] = {
     {"sync", "full", "commit durability: full | nometasync | nosync", false, NULL},
     {"max-frame", "4M", "largest submission frame (the link allows 4x for analysis)", false,
      NULL},
+    {"curve-secret", NULL, "CURVE server secret key file (tidings keygen): encrypt --publish",
+     false, NULL},
+    {"curve-readers", NULL, "directory of reader public keys (*.pub) allowed on --publish",
+     false, NULL},
     {"log-level", "info", "debug | info | warn | error", false, NULL},
 };
 #define N_OPTS (sizeof s_opts / sizeof s_opts[0])
@@ -45,6 +50,17 @@ int main(int argc, char **argv)
     }
     td_log_init("tidings-store", (td_log_level)level);
     td_daemon_signals();
+    td_security *sec = NULL;
+    if (td_security_configure(td_config_get(s_opts, N_OPTS, "curve-secret"),
+                              td_config_get(s_opts, N_OPTS, "curve-readers"), "curve-readers",
+                              TD_ZAP_READERS, &sec) != 0) {
+        td_config_free(s_opts, N_OPTS);
+        return 2;
+    }
+    if (sec && !td_security_local(td_config_get(s_opts, N_OPTS, "store")))
+        td_warn("--store %s is not a loopback or ipc endpoint: the internal link stays "
+                "plaintext and unauthenticated (docs/security.md)",
+                td_config_get(s_opts, N_OPTS, "store"));
 
     td_db_opts dbo = {
         .dir = td_config_get(s_opts, N_OPTS, "data"),
@@ -55,6 +71,7 @@ int main(int argc, char **argv)
     td_db *db = td_db_open(&dbo, &dbrc);
     if (!db) {
         td_error("cannot open the database in %s: %s", dbo.dir, td_db_strerror(dbrc));
+        td_security_destroy(&sec);
         td_config_free(s_opts, N_OPTS);
         return 1;
     }
@@ -64,9 +81,11 @@ int main(int argc, char **argv)
         .batch_max = (int)td_config_int(s_opts, N_OPTS, "batch-max", 1000),
         .batch_ms = (int)td_config_int(s_opts, N_OPTS, "batch-ms", 2),
         .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
+        .security = sec,
     };
     td_store_server *server = td_store_server_new(db, &so);
     if (!server) {
+        td_security_destroy(&sec);
         td_db_destroy(&db);
         td_config_free(s_opts, N_OPTS);
         return 1;
@@ -78,6 +97,7 @@ int main(int argc, char **argv)
     rc = td_store_server_run(server);
     td_daemon_stopping();
     td_store_server_destroy(&server);
+    td_security_destroy(&sec);   /* after the server: its context is gone */
     td_db_destroy(&db);
     td_config_free(s_opts, N_OPTS);
     return rc == 0 ? 0 : 1;

@@ -15,6 +15,7 @@ typedef struct {
     int batch_ms;           /* longest wait after the first message of a batch */
     size_t batch_bytes;     /* frame bytes per transaction */
     size_t max_frame;       /* largest frame accepted on the link */
+    struct td_security *security; /* CURVE on publish (NULL: plaintext) */
 } td_store_server_opts;
 
 typedef struct td_store_server td_store_server;

@@ -205,9 +205,13 @@ class Cluster:
     """The three daemons on one data directory.
 
     ports: feed (PULL), submit (ROUTER), store (internal), query, publish.
+    extra: {"store"|"ingest"|"query": [more daemon arguments]}.
+    curve: None for plaintext, or the CURVE keys every socket of the
+    helpers uses: {"server": z85, "public": z85, "secret": z85}; each helper
+    also takes curve= to override it (False: plaintext).
     """
 
-    def __init__(self, name="cluster", data_dir=None, extra=None):
+    def __init__(self, name="cluster", data_dir=None, extra=None, curve=None):
         require_binaries()
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix="tidings-e2e-%s-" % name)
@@ -236,6 +240,7 @@ class Cluster:
                 + extra.get("query", []), os.path.join(self.tmp, "query.log")),
         }
         self._push = None
+        self.curve = curve
         _clusters.append(self)
 
     # ------------------------------------------------------------ lifecycle
@@ -331,19 +336,24 @@ class Cluster:
 
     # ------------------------------------------------------------ sockets
 
-    def _socket(self, kind, endpoint, timeout):
+    def _socket(self, kind, endpoint, timeout, curve=None):
         s = _ctx.socket(kind)
         s.setsockopt(zmq.LINGER, 0)
+        keys = self.curve if curve is None else curve
+        if keys:
+            s.curve_serverkey = keys["server"].encode()
+            s.curve_publickey = keys["public"].encode()
+            s.curve_secretkey = keys["secret"].encode()
         ms = int(timeout * 1000)
         s.setsockopt(zmq.RCVTIMEO, ms)
         s.setsockopt(zmq.SNDTIMEO, ms)
         s.connect(endpoint)
         return s
 
-    def request(self, endpoint, frame, timeout=REPLY_TIMEOUT):
+    def request(self, endpoint, frame, timeout=REPLY_TIMEOUT, curve=None):
         """Send one raw frame on a fresh REQ socket and return the raw reply.
         Raises TimeoutError when none arrives in time."""
-        s = self._socket(zmq.REQ, endpoint, timeout)
+        s = self._socket(zmq.REQ, endpoint, timeout, curve)
         try:
             try:
                 s.send(frame)
@@ -353,14 +363,14 @@ class Cluster:
         finally:
             s.close(0)
 
-    def submit(self, article, timeout=REPLY_TIMEOUT, retry_unavailable=True):
+    def submit(self, article, timeout=REPLY_TIMEOUT, retry_unavailable=True, curve=None):
         """Acknowledged submit of one article (a map, or raw bytes sent as
         is). Returns the decoded reply. 'unavailable' is retried for a few
         seconds (safe by contract) unless retry_unavailable is False."""
         frame = article if isinstance(article, (bytes, bytearray)) else pack(article)
         deadline = time.monotonic() + timeout
         while True:
-            reply = unpack(self.request(self.submit_ep, frame, timeout))
+            reply = unpack(self.request(self.submit_ep, frame, timeout, curve))
             if (retry_unavailable and isinstance(reply, dict) and reply.get("ok") is False
                     and (reply.get("error") or {}).get("code") == "unavailable"
                     and time.monotonic() < deadline):
@@ -385,12 +395,12 @@ class Cluster:
             self._push.close(0)
             self._push = None
 
-    def ask(self, op, timeout=REPLY_TIMEOUT, **params):
+    def ask(self, op, timeout=REPLY_TIMEOUT, curve=None, **params):
         """Send {op, **params} to the query daemon; return the whole reply
         envelope ({ok, result} or {ok, error})."""
         req = {"op": op}
         req.update(params)
-        return unpack(self.request(self.query_ep, pack(req), timeout))
+        return unpack(self.request(self.query_ep, pack(req), timeout, curve))
 
     def result(self, op, **params):
         """Like ask() but asserts ok and returns the result."""
@@ -399,9 +409,9 @@ class Cluster:
             raise AssertionError("%s %r failed: %r" % (op, params, reply))
         return reply["result"]
 
-    def subscribe(self, prefix=b"", timeout=REPLY_TIMEOUT):
+    def subscribe(self, prefix=b"", timeout=REPLY_TIMEOUT, curve=None):
         """A SUB socket on the publish endpoint, filtered by topic prefix."""
-        s = self._socket(zmq.SUB, self.publish_ep, timeout)
+        s = self._socket(zmq.SUB, self.publish_ep, timeout, curve)
         s.setsockopt(zmq.SUBSCRIBE, prefix if isinstance(prefix, bytes) else prefix.encode())
         return s
 
