@@ -114,6 +114,12 @@ int td_query_pack(msgpack_packer *pk, const td_query *q);
 int td_query_decode(const void *buf, size_t len, td_arena *arena,
                     td_query *out, td_error *err);
 
+/* One named counter of the `counters` map in stats (name is static). */
+typedef struct {
+    const char *name;
+    uint64_t value;
+} td_counter;
+
 typedef struct {
     uint64_t articles, events, stories, rejects;
     uint64_t db_bytes;
@@ -122,6 +128,8 @@ typedef struct {
     /* extensions */
     uint64_t seq;          /* last notification sequence number committed */
     uint64_t map_bytes;    /* LMDB map size */
+    const td_counter *counters; /* packed as the `counters` map when n > 0 */
+    size_t n_counters;
 } td_stats;
 
 /* Reply envelopes. A reply is { "ok": true, "result": R } or

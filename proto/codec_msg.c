@@ -209,7 +209,7 @@ int td_ping_pack(msgpack_packer *pk)
 
 int td_stats_pack(msgpack_packer *pk, const td_stats *s)
 {
-    int rc = msgpack_pack_map(pk, 9);
+    int rc = msgpack_pack_map(pk, 9 + (s->n_counters > 0));
     rc |= td_pk_kuint(pk, "articles", s->articles);
     rc |= td_pk_kuint(pk, "events", s->events);
     rc |= td_pk_kuint(pk, "stories", s->stories);
@@ -219,6 +219,11 @@ int td_stats_pack(msgpack_packer *pk, const td_stats *s)
     rc |= td_pk_kstr(pk, "version", s->version ? s->version : TD_VERSION);
     rc |= td_pk_kuint(pk, "seq", s->seq);
     rc |= td_pk_kuint(pk, "map_bytes", s->map_bytes);
+    if (s->n_counters) {
+        rc |= td_pk_key(pk, "counters") | msgpack_pack_map(pk, s->n_counters);
+        for (size_t i = 0; i < s->n_counters; i++)
+            rc |= td_pk_kuint(pk, s->counters[i].name, s->counters[i].value);
+    }
     return rc ? -1 : 0;
 }
 

@@ -18,6 +18,9 @@
 #define MAX_FRAMES 16           /* envelope frames echoed back, plus the request */
 #define OPEN_RETRY_MS 500
 #define REQUEST_ARENA ((size_t)256 << 20)
+/* Clear reader slots of killed query processes (the store does the same):
+ * td_db_open checks once, the loop then every READER_CHECK_MS. */
+#define READER_CHECK_MS 60000
 
 typedef int (*s_op_fn)(td_qctx *ctx, const td_query *q);
 
@@ -48,6 +51,7 @@ struct td_query_server {
     int64_t next_open;          /* mono ms of the next open attempt */
     bool told_waiting;
     int64_t started_ms;
+    int64_t next_reader_check;  /* mono ms */
     td_arena *arena;
     msgpack_sbuffer sbuf;
 };
@@ -63,6 +67,7 @@ static void s_try_open(td_query_server *self, bool now)
     self->db = td_db_open(&o, &rc);
     if (self->db) {
         td_info("database %s open (read-only)", self->data);
+        self->next_reader_check = td_mono_ms() + READER_CHECK_MS;
         return;
     }
     self->next_open = td_mono_ms() + OPEN_RETRY_MS;
@@ -97,8 +102,9 @@ td_query_server *td_query_server_new(const td_query_server_opts *opts)
         self->ctx = zmq_ctx_new();
         /* frames up to twice the limit arrive and get a too_large reply;
          * beyond that libzmq drops the connection without reading them */
-        self->router = self->ctx ? td_sock_bind(self->ctx, ZMQ_ROUTER, opts->query,
-                                                (int64_t)self->opts.max_frame * 2, 0)
+        self->router = self->ctx ? td_sock_bind_secure(self->ctx, ZMQ_ROUTER, opts->query,
+                                                       (int64_t)self->opts.max_frame * 2, 0,
+                                                       opts->security)
                                  : NULL;
         if (!self->router)
             goto fail;
@@ -248,6 +254,12 @@ int td_query_server_run(td_query_server *self)
             for (int k = 0; k < 256 && (zmq_poll(items, 1, 0) > 0); k++)
                 s_serve_one(self);
         s_try_open(self, false);
+        if (self->db && td_mono_ms() >= self->next_reader_check) {
+            int dead = td_db_reader_check(self->db);
+            if (dead > 0)
+                td_warn("cleared %d stale reader slot(s) of killed processes", dead);
+            self->next_reader_check = td_mono_ms() + READER_CHECK_MS;
+        }
     }
     return self->fatal ? 1 : 0;
 }

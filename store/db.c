@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
@@ -27,6 +28,7 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "stories",  "entities", "entity_events", "rejects",
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
+    "event_articles",
 };
 
 /* Counter keys in `meta`, in td_ctr order. */
@@ -34,6 +36,9 @@ static const char *const s_ctr_names[TD_CTR_COUNT] = {
     "articles", "events", "stories", "rejects", "seq",
     "event_next", "story_next", "reject_next", "map_grows",
     "doc_next", "doc_live", "doc_tokens",
+    "commits", "stored", "updated", "unchanged", "retries",
+    "rejects_bad_request", "rejects_too_large", "rejects_other",
+    "write_failures", "nospace", "reader_clears",
 };
 
 #define META_VERSION "version"
@@ -62,6 +67,10 @@ struct td_db {
     int lock_fd;
     td_txn wtxn;                /* the one write transaction */
     int grows_pending;          /* map growths not yet recorded in meta */
+    uint64_t fails_pending;     /* failed transactions not yet recorded */
+    uint64_t nospace_pending;   /* ... of them for a full disk */
+    uint64_t clears_pending;    /* reader slots cleared, not yet recorded */
+    bool panicked;              /* MDB_PANIC: the environment is unusable */
     msgpack_sbuffer sbuf;       /* packing buffer for puts */
     msgpack_packer pk;
 };
@@ -126,6 +135,80 @@ static MDB_val s_mv(const void *p, size_t len)
 {
     MDB_val v = {len, (void *)p};
     return v;
+}
+
+/* ---- test-only fault injection -----------------------------------------
+ * LMDB's put and commit are called through these pointers (beanstalkd's
+ * falloc idea). Only a build with TD_FAULT_INJECTION and a process started
+ * with TIDINGS_TEST_FAULTS=<switch file> swaps in the faulty versions; the
+ * switch file is read at each call, so a test turns a fault on and off
+ * while the daemons run. Packagers build with -DTD_FAULT_INJECTION=OFF. */
+
+typedef int (*s_put_fn)(MDB_txn *, MDB_dbi, MDB_val *, MDB_val *, unsigned);
+typedef int (*s_commit_fn)(MDB_txn *);
+static s_put_fn s_put = mdb_put;
+static s_commit_fn s_commit = mdb_txn_commit;
+static char s_fault_path[1024];
+
+typedef enum { FAULT_NONE = 0, FAULT_COMMIT, FAULT_PUT, FAULT_HOLD } s_fault;
+
+static s_fault s_fault_read(long *arg)
+{
+    char buf[64];
+    int fd = open(s_fault_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return FAULT_NONE;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    *arg = 0;
+    if (strncmp(buf, "commit", 6) == 0)
+        return FAULT_COMMIT;
+    if (strncmp(buf, "put", 3) == 0)
+        return FAULT_PUT;
+    if (strncmp(buf, "hold", 4) == 0) {
+        *arg = strtol(buf + 4, NULL, 10);
+        return FAULT_HOLD;
+    }
+    return FAULT_NONE;
+}
+
+static int s_faulty_put(MDB_txn *txn, MDB_dbi dbi, MDB_val *k, MDB_val *v, unsigned flags)
+{
+    long arg;
+    if (s_fault_read(&arg) == FAULT_PUT)
+        return ENOSPC;
+    return mdb_put(txn, dbi, k, v, flags);
+}
+
+/* As LMDB does when its write to the data file fails: abort, ENOSPC. */
+static int s_faulty_commit(MDB_txn *txn)
+{
+    long arg;
+    if (s_fault_read(&arg) == FAULT_COMMIT) {
+        mdb_txn_abort(txn);
+        return ENOSPC;
+    }
+    return mdb_txn_commit(txn);
+}
+
+static void s_faults_arm(void)
+{
+#ifdef TD_FAULT_INJECTION
+    const char *path = getenv("TIDINGS_TEST_FAULTS");
+    if (!path || !*path || s_put == s_faulty_put)
+        return;
+    snprintf(s_fault_path, sizeof s_fault_path, "%s", path);
+    s_put = s_faulty_put;
+    s_commit = s_faulty_commit;
+    td_warn("TEST-ONLY fault injection armed: switch file %s (TIDINGS_TEST_FAULTS)",
+            s_fault_path);
+#endif
+}
+
+bool td_db_faults_armed(void)
+{
+    return s_put == s_faulty_put;
 }
 
 static int s_mkdirs(const char *dir)
@@ -266,6 +349,7 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
     td_db *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
+    s_faults_arm();
     self->lock_fd = -1;
     self->readonly = opts->readonly;
     self->dir = strdup(opts->dir);
@@ -334,7 +418,7 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
     }
     int dead = td_db_reader_check(self);
     if (dead > 0)
-        td_info("cleared %d stale reader slot(s)", dead);
+        td_warn("cleared %d stale reader slot(s) of killed processes", dead);
     if ((*rc = s_open_dbis(self)) != TD_DB_OK)
         goto fail;
     self->wtxn.db = self;
@@ -364,7 +448,14 @@ int td_db_reader_check(td_db *self)
     int dead = 0;
     if (self && self->env)
         mdb_reader_check(self->env, &dead);
+    if (dead > 0 && !self->readonly)
+        self->clears_pending += (uint64_t)dead;
     return dead;
+}
+
+bool td_db_panicked(const td_db *self)
+{
+    return self && self->panicked;
 }
 
 uint64_t td_db_map_size(td_db *self)
@@ -416,6 +507,8 @@ static td_db_rc s_note(td_txn *t, int mrc, const char *what)
         return s_rc(mrc);
     if (mrc == MDB_BAD_VALSIZE) /* refused before any change: txn still fine */
         return TD_DB_BADVAL;
+    if (mrc == MDB_PANIC)
+        t->db->panicked = true;
     if (!t->failed)
         t->failed = mrc;
     if (mrc != MDB_MAP_FULL)
@@ -426,6 +519,14 @@ static td_db_rc s_note(td_txn *t, int mrc, const char *what)
 static td_db_rc s_ctr_flush(td_txn *t)
 {
     td_db *db = t->db;
+    /* faults seen since the last commit are recorded with this one */
+    td_txn_counter_add(t, TD_CTR_COMMITS, 1);
+    if (db->fails_pending)
+        td_txn_counter_add(t, TD_CTR_WRITE_FAILS, (int64_t)db->fails_pending);
+    if (db->nospace_pending)
+        td_txn_counter_add(t, TD_CTR_NOSPACE, (int64_t)db->nospace_pending);
+    if (db->clears_pending)
+        td_txn_counter_add(t, TD_CTR_READER_CLEARS, (int64_t)db->clears_pending);
     if (db->grows_pending) {
         t->ctr_dirty = true;
         td_txn_counter_add(t, TD_CTR_MAP_GROWS, db->grows_pending);
@@ -447,21 +548,23 @@ static td_db_rc s_ctr_flush(td_txn *t)
     return TD_DB_OK;
 }
 
-td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
+/* One td_db_write: attempts until committed, or failed other than by a
+ * full map. */
+static td_db_rc s_write(td_db *self, td_db_write_fn fn, void *arg)
 {
-    if (!self || self->readonly)
-        return TD_DB_ERROR;
     for (int attempt = 0;; attempt++) {
         MDB_txn *txn;
         int mrc = mdb_txn_begin(self->env, NULL, 0, &txn);
         if (mrc) {
+            if (mrc == MDB_PANIC)
+                self->panicked = true;
             td_error("cannot begin write transaction: %s", mdb_strerror(mrc));
             return s_rc(mrc);
         }
         td_txn *t = &self->wtxn;
         s_txn_init(t, self, txn, true);
         td_db_rc rc = fn(t, arg);
-        if (rc == TD_DB_OK && t->failed)
+        if (t->failed)   /* the first LMDB error is the cause, whatever fn made of it */
             rc = s_rc(t->failed);
         if (rc == TD_DB_OK)
             rc = s_ctr_flush(t);
@@ -469,16 +572,20 @@ td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
             rc = s_rc(t->failed);
         if (rc == TD_DB_OK) {
             /* commit returns once the data (and, with sync=full, the meta
-             * page) is on disk: the caller acknowledges only after this */
-            mrc = mdb_txn_commit(txn);
+             * page) is on disk: the caller acknowledges only after this.
+             * A failed commit has aborted the transaction. */
+            mrc = s_commit(txn);
             t->txn = NULL;
             if (mrc == MDB_SUCCESS) {
                 self->grows_pending = 0;
+                self->fails_pending = self->nospace_pending = self->clears_pending = 0;
                 return TD_DB_OK;
             }
+            if (mrc == MDB_PANIC)
+                self->panicked = true;
             rc = s_rc(mrc);
             if (rc != TD_DB_FULL)
-                td_error("commit failed: %s", mdb_strerror(mrc));
+                td_warn("commit failed: %s", mdb_strerror(mrc));
         } else {
             mdb_txn_abort(txn);
             t->txn = NULL;
@@ -490,6 +597,21 @@ td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
         if ((rc = td_db_grow(self)) != TD_DB_OK)
             return rc;
     }
+}
+
+td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
+{
+    if (!self || self->readonly)
+        return TD_DB_ERROR;
+    td_db_rc rc = s_write(self, fn, arg);
+    if (rc != TD_DB_OK) {
+        /* nothing of this transaction is on disk; count the fault, to be
+         * recorded in `meta` by the next commit that succeeds */
+        self->fails_pending++;
+        if (rc == TD_DB_NOSPACE || rc == TD_DB_FULL)
+            self->nospace_pending++;
+    }
+    return rc;
 }
 
 td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
@@ -515,6 +637,13 @@ td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
         }
         s_txn_init(t, self, txn, false);
         *txn_p = t;
+        long hold;
+        if (td_db_faults_armed() && s_fault_read(&hold) == FAULT_HOLD && hold > 0) {
+            /* test-only: keep this snapshot (and its reader slot) open */
+            struct timespec ts = {hold / 1000, (hold % 1000) * 1000000L};
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ;
+        }
         return TD_DB_OK;
     }
 }
@@ -561,7 +690,7 @@ td_db_rc td_txn_put(td_txn *t, td_dbi dbi, const void *key, size_t klen, const v
     if (t->failed)
         return s_rc(t->failed);
     MDB_val k = s_mv(key, klen), v = s_mv(val, vlen);
-    return s_note(t, mdb_put(t->txn, t->db->dbi[dbi], &k, &v, 0), "mdb_put");
+    return s_note(t, s_put(t->txn, t->db->dbi[dbi], &k, &v, 0), "mdb_put");
 }
 
 td_db_rc td_txn_del(td_txn *t, td_dbi dbi, const void *key, size_t klen)
@@ -938,6 +1067,14 @@ td_db_rc td_db_entity_link(td_txn *t, const char *key, const char *event_id)
     return td_txn_put(t, TD_DBI_ENTITY_EVENTS, k, kl, "", 0);
 }
 
+td_db_rc td_db_entity_unlink(td_txn *t, const char *key, const char *event_id)
+{
+    unsigned char k[TD_DB_MAX_KEY];
+    size_t kl = s_link_key(key, event_id, k);
+    td_db_rc rc = kl ? td_txn_del(t, TD_DBI_ENTITY_EVENTS, k, kl) : TD_DB_OK;
+    return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
+}
+
 td_db_rc td_db_entity_events(td_txn *t, const char *key, td_arena *arena, size_t max,
                              char ***ids_out, size_t *n_out, bool *more)
 {
@@ -1012,4 +1149,20 @@ void td_db_stats(td_txn *t, td_stats *s)
     s->db_bytes = td_db_file_bytes(t->db);
     s->map_bytes = td_db_map_size(t->db);
     s->version = TD_VERSION;
+}
+
+const char *td_db_counter_name(td_ctr ctr)
+{
+    return (unsigned)ctr < TD_CTR_COUNT ? s_ctr_names[ctr] : NULL;
+}
+
+size_t td_db_counters(td_txn *t, td_counter *out, size_t cap)
+{
+    size_t n = 0;
+    if (n < cap)
+        out[n++] = (td_counter){s_ctr_names[TD_CTR_MAP_GROWS],
+                                td_txn_counter(t, TD_CTR_MAP_GROWS)};
+    for (int i = TD_CTR_REPORT_FIRST; i < TD_CTR_COUNT && n < cap; i++)
+        out[n++] = (td_counter){s_ctr_names[i], td_txn_counter(t, (td_ctr)i)};
+    return n;
 }

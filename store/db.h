@@ -95,6 +95,7 @@ typedef enum {
     TD_DBI_DOCS,         /* u32 BE docno -> doc record (index_block.h) */
     TD_DBI_DOCIDS,       /* article id -> u32 BE docno of its live version */
     TD_DBI_CHANGES,      /* u64 BE seq -> notification (td_change_pack) */
+    TD_DBI_EVENT_ARTICLES, /* event id + NUL + u32 BE ordinal -> article id (assign.c) */
     TD_DBI_COUNT
 } td_dbi;
 
@@ -112,8 +113,23 @@ typedef enum {
     TD_CTR_DOC_NEXT,     /* last index docno handed out */
     TD_CTR_DOC_LIVE,     /* indexed documents (live versions) */
     TD_CTR_DOC_TOKENS,   /* sum of their lengths, for BM25's average */
+    /* observability (the `counters` map of `stats`, docs/reliability.md) */
+    TD_CTR_COMMITS,      /* write transactions committed */
+    TD_CTR_STORED,       /* new articles stored */
+    TD_CTR_UPDATED,      /* new versions of known articles */
+    TD_CTR_UNCHANGED,    /* resubmissions with the same content */
+    TD_CTR_RETRIES,      /* ... of them acked submits: a producer retrying */
+    TD_CTR_REJ_BAD_REQUEST, /* reject records by code */
+    TD_CTR_REJ_TOO_LARGE,
+    TD_CTR_REJ_OTHER,
+    TD_CTR_WRITE_FAILS,  /* transactions that could not commit (any cause) */
+    TD_CTR_NOSPACE,      /* ... of them for a full disk */
+    TD_CTR_READER_CLEARS,/* stale reader slots cleared by the store */
     TD_CTR_COUNT
 } td_ctr;
+
+/* First counter reported in the `counters` map of `stats`. */
+#define TD_CTR_REPORT_FIRST TD_CTR_COMMITS
 
 typedef struct {
     const void *data;
@@ -132,8 +148,21 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc);
 /* Close; NULL-safe; sets *self_p = NULL. No transaction may be open. */
 void td_db_destroy(td_db **self_p);
 
-/* Clear reader slots of dead processes; returns how many were cleared. */
+/* Clear reader slots of dead processes; returns how many were cleared. The
+ * writer counts them (meta `reader_clears`, stored with its next commit). */
 int td_db_reader_check(td_db *self);
+
+/* True once LMDB declared the environment unusable (MDB_PANIC after a
+ * failed meta-page write): the store must restart. */
+bool td_db_panicked(const td_db *self);
+
+/* Test-only fault injection (docs/reliability.md). When the build has
+ * TD_FAULT_INJECTION and the environment names a switch file in
+ * TIDINGS_TEST_FAULTS, every commit reads that file: "commit" makes commits
+ * fail with ENOSPC, "put" makes puts fail with ENOSPC, "hold MS" keeps each
+ * read snapshot open MS ms longer; a missing or empty file means no fault.
+ * Returns whether injection is armed in this process (logged at open). */
+bool td_db_faults_armed(void);
 
 /* Current map size in bytes and the size of the data file. */
 uint64_t td_db_map_size(td_db *self);
@@ -232,6 +261,8 @@ td_db_rc td_db_entity_get(td_txn *txn, const char *key, td_arena *arena, td_enti
 td_db_rc td_db_entity_put(td_txn *txn, const char *key, const td_entity_rec *e);
 /* Link an entity to an event (idempotent). */
 td_db_rc td_db_entity_link(td_txn *txn, const char *key, const char *event_id);
+/* Remove a link (an event merged into another); absent links are fine. */
+td_db_rc td_db_entity_unlink(td_txn *txn, const char *key, const char *event_id);
 /* Up to `max` event ids linked to the entity (in id order, copied to
  * `arena`); *more tells whether some were left out. */
 td_db_rc td_db_entity_events(td_txn *txn, const char *key, td_arena *arena, size_t max,
@@ -259,5 +290,12 @@ td_db_rc td_db_change_put(td_txn *txn, uint64_t seq, const void *val, size_t len
 
 /* Counts and sizes for `stats` (fills the db fields of `s`). */
 void td_db_stats(td_txn *txn, td_stats *s);
+
+/* The observability counters (TD_CTR_REPORT_FIRST onwards, plus map_grows)
+ * as name/value pairs into out[0..cap); returns how many. Names are static. */
+size_t td_db_counters(td_txn *txn, td_counter *out, size_t cap);
+
+/* The name of a counter in `meta` (static), NULL when out of range. */
+const char *td_db_counter_name(td_ctr ctr);
 
 #endif

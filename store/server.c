@@ -19,6 +19,8 @@
 
 #define READER_CHECK_MS 60000   /* clear reader slots of killed query processes */
 #define LINK_HWM 10000
+#define STALL_RETRY_MS 1000     /* retry interval while storage is full */
+#define STALL_LOG_EVERY 60      /* failed retries between two warnings */
 
 struct td_store_server {
     td_db *db;
@@ -28,6 +30,13 @@ struct td_store_server {
     msgpack_sbuffer sbuf;
     msgpack_packer pk;
     int64_t batch_deadline;     /* mono ms at which the open batch commits */
+    /* storage full: the batch keeps its feed messages and is retried every
+     * STALL_RETRY_MS; acked messages are refused at once (`unavailable`) */
+    bool stalled;
+    int64_t stall_retry;        /* mono ms of the next attempt */
+    uint64_t stall_attempts;
+    size_t stall_held;          /* feed messages held at the last attempt */
+    int64_t stall_since;
 };
 
 td_store_server *td_store_server_new(td_db *db, const td_store_server_opts *opts)
@@ -52,7 +61,7 @@ td_store_server *td_store_server_new(td_db *db, const td_store_server_opts *opts
      * frames generously, but bound them */
     int64_t max_link = (int64_t)(opts->max_frame ? opts->max_frame : TD_MAX_FRAME_DEFAULT) * 4;
     self->router = td_sock_bind(self->ctx, ZMQ_ROUTER, opts->store, max_link, LINK_HWM);
-    self->pub = td_sock_bind(self->ctx, ZMQ_PUB, opts->publish, 0, 0);
+    self->pub = td_sock_bind_secure(self->ctx, ZMQ_PUB, opts->publish, 0, 0, opts->security);
     self->writer = td_writer_new(db);
     if (!self->router || !self->pub || !self->writer)
         goto fail;
@@ -107,6 +116,11 @@ static void s_on_notice(void *ctx, const td_notice *n)
     td_notice_publish(self->pub, n);
 }
 
+static bool s_storage_full(td_db_rc rc)
+{
+    return rc == TD_DB_NOSPACE || rc == TD_DB_FULL;
+}
+
 static void s_commit(td_store_server *self)
 {
     if (!td_writer_count(self->writer))
@@ -115,8 +129,47 @@ static void s_commit(td_store_server *self)
     int64_t t0 = td_mono_us();
     td_writer_sink sink = {.ack = s_on_ack, .notice = s_on_notice, .ctx = self};
     td_db_rc rc = td_writer_commit(self->writer, &sink);
-    if (rc == TD_DB_OK)
+    if (rc == TD_DB_OK) {
         td_debug("committed %zu message(s) in %lld us", n, (long long)(td_mono_us() - t0));
+        if (self->stalled)
+            td_warn("storage writable again after %lld s and %llu failed attempt(s): "
+                    "ingestion resumed",
+                    (long long)((td_mono_ms() - self->stall_since) / 1000),
+                    (unsigned long long)self->stall_attempts);
+        self->stalled = false;
+        return;
+    }
+    if (!s_storage_full(rc))
+        return;   /* logged by the writer; the batch is gone */
+    if (!self->stalled) {
+        self->stalled = true;
+        self->stall_since = td_mono_ms();
+        self->stall_attempts = 0;
+    }
+    size_t held = td_writer_count(self->writer);
+    if (self->stall_attempts++ % STALL_LOG_EVERY == 0)
+        td_warn("storage full (%s): nothing committed; acked submits are answered "
+                "'unavailable'; %zu feed message(s) held for the next attempt (reading "
+                "stops at %d); retrying every %d ms",
+                td_db_strerror(rc), held, self->opts.batch_max, STALL_RETRY_MS);
+    else if (held != self->stall_held)
+        td_info("storage still full: %zu feed message(s) held", held);
+    self->stall_held = held;
+    self->stall_retry = td_mono_ms() + STALL_RETRY_MS;
+}
+
+/* While storage is full: refuse acked messages at once, keep feed ones. */
+static void s_refuse_acked(td_store_server *self)
+{
+    td_writer_sink sink = {.ack = s_on_ack, .ctx = self};
+    td_writer_refuse(self->writer, &sink, TD_E_UNAVAILABLE, "storage full; retry later");
+}
+
+/* The batch cannot take more (it commits now, or waits while stalled). */
+static bool s_batch_full(td_store_server *self)
+{
+    return td_writer_count(self->writer) >= (size_t)self->opts.batch_max ||
+           td_writer_bytes(self->writer) >= self->opts.batch_bytes;
 }
 
 /* Receive one multipart message without waiting. Returns 1 when one was
@@ -176,10 +229,12 @@ static int s_recv_one(td_store_server *self)
     return 1;
 }
 
-/* Take everything waiting, committing whenever a batch fills. */
+/* Take everything waiting, committing whenever a batch fills. While
+ * storage is full, stop once the batch is full of held feed messages: the
+ * link's queues fill, ingest stops reading its feed, producers block. */
 static void s_recv_all(td_store_server *self)
 {
-    while (1) {
+    while (!(self->stalled && s_batch_full(self))) {
         bool was_empty = td_writer_count(self->writer) == 0;
         int rc = s_recv_one(self);
         if (rc <= 0) {
@@ -187,10 +242,13 @@ static void s_recv_all(td_store_server *self)
                 td_warn("receive on the store link: %s", zmq_strerror(errno));
             return;
         }
+        if (self->stalled) {
+            s_refuse_acked(self);
+            continue;
+        }
         if (was_empty)
             self->batch_deadline = td_mono_ms() + self->opts.batch_ms;
-        if (td_writer_count(self->writer) >= (size_t)self->opts.batch_max ||
-            td_writer_bytes(self->writer) >= self->opts.batch_bytes)
+        if (s_batch_full(self))
             s_commit(self);
     }
 }
@@ -201,31 +259,56 @@ int td_store_server_run(td_store_server *self)
     int64_t next_check = td_mono_ms() + READER_CHECK_MS;
     td_info("serving: link %s, notifications %s, batches of %d / %d ms", self->opts.store,
             self->opts.publish, self->opts.batch_max, self->opts.batch_ms);
+    int status = 0;
     while (!td_daemon_stop) {
         long timeout = 1000;
-        if (td_writer_count(self->writer)) {
+        if (self->stalled) {
+            int64_t left = self->stall_retry - td_mono_ms();
+            timeout = left > 0 ? (long)left : 0;
+        } else if (td_writer_count(self->writer)) {
             int64_t left = self->batch_deadline - td_mono_ms();
             timeout = left > 0 ? (long)left : 0;
         }
+        /* a stalled store with a full batch reads nothing: back-pressure */
+        items[0].events = self->stalled && s_batch_full(self) ? 0 : ZMQ_POLLIN;
         int rc = zmq_poll(items, 1, timeout);
         if (rc < 0 && errno != EINTR) {
             td_error("zmq_poll: %s", zmq_strerror(errno));
+            status = 1;
             break;
         }
         if (rc > 0)
             s_recv_all(self);
-        if (td_writer_count(self->writer) && td_mono_ms() >= self->batch_deadline)
+        if (self->stalled) {
+            if (td_mono_ms() >= self->stall_retry) {
+                if (td_writer_count(self->writer))
+                    s_commit(self);
+                else
+                    self->stalled = false;   /* nothing held: try with the next batch */
+            }
+        } else if (td_writer_count(self->writer) && td_mono_ms() >= self->batch_deadline) {
             s_commit(self);
+        }
+        if (td_db_panicked(self->db)) {
+            td_error("LMDB declared the environment unusable: exiting so that the "
+                     "supervisor restarts the store");
+            return 1;
+        }
         if (td_mono_ms() >= next_check) {
             int dead = td_db_reader_check(self->db);
             if (dead)
-                td_warn("cleared %d stale reader slot(s)", dead);
+                td_warn("cleared %d stale reader slot(s) of killed processes", dead);
             next_check = td_mono_ms() + READER_CHECK_MS;
         }
     }
-    /* drain: whatever has arrived is committed and acknowledged before exit */
+    /* drain: whatever has arrived is committed and acknowledged before exit
+     * (held feed messages of a full disk get one last attempt; what still
+     * fails is counted in the log below) */
     s_recv_all(self);
     s_commit(self);
+    if (td_writer_count(self->writer))
+        td_error("storage still full at exit: %zu feed message(s) not stored",
+                 td_writer_count(self->writer));
     td_writer_totals t;
     td_writer_totals_get(self->writer, &t);
     td_info("stopping: %llu stored, %llu updated, %llu unchanged, %llu rejected, "
@@ -233,5 +316,5 @@ int td_store_server_run(td_store_server *self)
             (unsigned long long)t.stored, (unsigned long long)t.updated,
             (unsigned long long)t.unchanged, (unsigned long long)t.rejected,
             (unsigned long long)t.failed, (unsigned long long)t.commits);
-    return 0;
+    return status;
 }

@@ -20,6 +20,7 @@ typedef struct {
     td_reject bad;         /* the reject record of a frame that did not decode */
     bool decoded;
     int64_t at;            /* arrival, ms */
+    size_t len;            /* frame bytes */
     td_ack ack;            /* outcome of the current attempt (work arena) */
     bool has_ack;
 } s_item;
@@ -99,6 +100,7 @@ int td_writer_add(td_writer *self, const void *env, size_t env_len, const void *
     if (it->env_len)
         memcpy(it->env, env, it->env_len);
     it->at = now;
+    it->len = len;
 
     td_error err = {0};
     if (td_store_msg_decode(frame, len, self->batch, &it->msg, &err) == 0 &&
@@ -146,6 +148,12 @@ static td_db_rc s_reject(td_writer *self, td_txn *txn, s_item *it, const td_reje
     }
     if (rc)
         return rc;
+    const char *code = r->code ? r->code : TD_E_BAD_REQUEST;
+    td_txn_counter_add(txn,
+                       strcmp(code, TD_E_BAD_REQUEST) == 0 ? TD_CTR_REJ_BAD_REQUEST
+                       : strcmp(code, TD_E_TOO_LARGE) == 0 ? TD_CTR_REJ_TOO_LARGE
+                                                             : TD_CTR_REJ_OTHER,
+                       1);
     char *id = td_arena_printf(self->work, "r%llu", (unsigned long long)seq);
     if (!id || td_notices_add(self->notices, txn, TD_TOPIC_ARTICLE_REJECTED, id, NULL, NULL,
                               NULL, r->at) != 0)
@@ -221,6 +229,9 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
     const char *status;
     if (have_old && old_hash == hash) {
         self->attempt.unchanged++;
+        td_txn_counter_add(txn, TD_CTR_UNCHANGED, 1);
+        if (it->msg.token)
+            td_txn_counter_add(txn, TD_CTR_RETRIES, 1);
         s_ack_ok(it, &old, "unchanged");
         return TD_DB_OK;
     }
@@ -237,6 +248,7 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         rc = td_assign_update(self->assign, txn, arena, &old, &a, self->notices);
         status = "updated";
         self->attempt.updated++;
+        td_txn_counter_add(txn, TD_CTR_UPDATED, 1);
     } else {
         if (old_id) {
             a.id = old_id;
@@ -252,8 +264,10 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         rc = td_assign_article(self->assign, txn, arena, &a, self->notices);
         status = "stored";
         self->attempt.stored++;
-        if (rc == TD_DB_OK)
+        if (rc == TD_DB_OK) {
             td_txn_counter_add(txn, TD_CTR_ARTICLES, 1);
+            td_txn_counter_add(txn, TD_CTR_STORED, 1);
+        }
     }
     if (rc)
         return rc;
@@ -324,24 +338,59 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink)
             sink->notice(sink->ctx, td_notices_at(self->notices, i));
     } else {
         td_assign_aborted(self->assign);
+        self->totals.failed += self->n;
+        if (rc == TD_DB_NOSPACE || rc == TD_DB_FULL) {
+            /* storage is full, not broken: acked submits learn it now and
+             * their producers retry; feed messages (no one to tell) stay in
+             * the batch for the next attempt, and the server stops reading
+             * while they wait (back-pressure) */
+            td_writer_refuse(self, sink, TD_E_UNAVAILABLE, "storage full; retry later");
+            td_arena_reset(self->work);
+            td_notices_reset(self->notices);
+            return rc;
+        }
         size_t lost = 0;
-        const char *code = rc == TD_DB_NOSPACE ? TD_E_UNAVAILABLE : TD_E_INTERNAL;
         for (size_t i = 0; i < self->n; i++) {
             s_item *it = &self->items[i];
             if (!it->msg.token) {
                 lost++;
                 continue;
             }
-            td_ack ack = {.token = it->msg.token, .ok = false, .code = code,
+            td_ack ack = {.token = it->msg.token, .ok = false, .code = TD_E_INTERNAL,
                           .message = (char *)td_db_strerror(rc)};
             if (sink && sink->ack)
                 sink->ack(sink->ctx, it->env, it->env_len, &ack);
         }
-        self->totals.failed += self->n;
         td_error("batch of %zu message(s) not committed: %s (%zu without acknowledgement "
                  "lost)",
                  self->n, td_db_strerror(rc), lost);
     }
     s_reset(self);
     return rc;
+}
+
+size_t td_writer_refuse(td_writer *self, const td_writer_sink *sink, const char *code,
+                        const char *message)
+{
+    size_t kept = 0, refused = 0, bytes = 0;
+    for (size_t i = 0; i < self->n; i++) {
+        s_item *it = &self->items[i];
+        if (it->msg.token) {
+            td_ack ack = {.token = it->msg.token, .ok = false, .code = code,
+                          .message = (char *)message};
+            if (sink && sink->ack)
+                sink->ack(sink->ctx, it->env, it->env_len, &ack);
+            refused++;
+            continue;
+        }
+        if (kept != i)
+            self->items[kept] = *it;   /* decoded data stays in the batch arena */
+        bytes += it->len;
+        kept++;
+    }
+    self->n = kept;
+    self->bytes = bytes;
+    if (!kept)
+        s_reset(self);
+    return refused;
 }

@@ -45,10 +45,19 @@ size_t td_writer_bytes(const td_writer *self);
 
 /* Write the batch in one transaction; once it has committed, send every
  * acknowledgement (token != 0) and notification to `sink`, then empty the
- * batch. When the transaction fails the tokens get ok=false (`unavailable`
- * for a full disk, else `internal`) and no notification is sent. Returns
- * the transaction outcome. */
+ * batch. When the transaction fails nothing is notified and:
+ *  - full disk (TD_DB_NOSPACE, or TD_DB_FULL when the map cannot grow):
+ *    acked messages get `unavailable` and leave the batch; feed messages
+ *    (token 0: nobody to tell) STAY in the batch for the next commit;
+ *  - any other failure: acked messages get `internal`, the batch is emptied.
+ * Returns the transaction outcome. */
 td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink);
+
+/* Answer every acked message of the batch with ok=false `code` and drop it
+ * from the batch, keeping feed messages (used while storage is full).
+ * Returns how many were refused. */
+size_t td_writer_refuse(td_writer *self, const td_writer_sink *sink, const char *code,
+                        const char *message);
 
 /* Totals since start, for logs and stats. */
 typedef struct {

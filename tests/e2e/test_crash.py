@@ -5,7 +5,7 @@ they close the socket, open a new one and resend the same article) while a
 killer SIGKILLs the store or the ingest daemon at random moments and starts
 it again. Afterwards every acknowledged id reads back exactly once with its
 content, stats counts exactly the distinct ids, and the LMDB environment
-passes mdb_stat. Bounded to about a minute. Prints trials, acknowledged,
+passes mdb_stat and tidings-verify (links, keys, counters, search index). Bounded to about a minute. Prints trials, acknowledged,
 lost and doubled.
 """
 import os
@@ -131,12 +131,17 @@ class CrashTest(unittest.TestCase):
         self.assertEqual(wrong, [], "articles read back with other content")
         self.assertEqual(doubled, 0, "articles stored twice")
 
+        c.stop(which=("ingest", "query", "store"))
         mdb_stat = shutil.which("mdb_stat")
         if mdb_stat:
-            c.stop(which=("query", "store"))
             out = subprocess.run([mdb_stat, "-a", c.data_dir], capture_output=True, text=True)
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("articles", out.stdout)
+        # the project's own check: event/story links, keys, counters, index
+        tool = os.path.join(harness.BUILD_DIR, "store", "tidings-verify")
+        out = subprocess.run([tool, "--data", c.data_dir], capture_output=True, text=True)
+        print(out.stdout.strip())
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
 
 if __name__ == "__main__":
