@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign.h"
 #include "log.h"
 
 static int s_need(td_qctx *ctx, const char *value, const char *field)
@@ -42,7 +43,24 @@ int td_op_event_get(td_qctx *ctx, const td_query *q)
         return -1;
     td_val raw;
     td_db_rc rc = td_db_event_get(ctx->txn, q->id, &raw);
-    return rc ? s_lookup_fail(ctx, rc, "event", q->id) : s_reply_raw(ctx, &raw);
+    if (rc)
+        return s_lookup_fail(ctx, rc, "event", q->id);
+    /* a large event's record embeds only its first article ids; all of
+     * them are in event_articles (docs/events.md) */
+    td_event e;
+    td_error err;
+    char **ids;
+    size_t n;
+    if (td_event_decode(raw.data, raw.len, ctx->arena, &e, &err) != 0 ||
+        e.articles <= e.n_article_ids ||
+        td_assign_event_articles(ctx->txn, &e, ctx->arena, &ids, &n) != TD_DB_OK ||
+        n <= e.n_article_ids)
+        return s_reply_raw(ctx, &raw);
+    e.article_ids = ids;
+    e.n_article_ids = n;
+    if (td_reply_ok_begin(ctx->pk) || td_event_pack(ctx->pk, &e))
+        return td_q_fail(ctx, TD_E_INTERNAL, "reply does not pack");
+    return 0;
 }
 
 int td_q_event_newest_first(const void *a, const void *b)

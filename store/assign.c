@@ -30,6 +30,9 @@
 #define EVENT_PLACES 10
 #define EVENT_KEYWORDS 12
 #define RELATED_MAX 4      /* related events looked for when a story is chosen */
+#define EVENT_IDS 256      /* article ids embedded in the event record (the first ones;
+                            * all of them are in event_articles) */
+#define EA_KEY (TD_DB_MAX_KEY + 8)
 
 struct td_assign {
     td_cluster *cluster;
@@ -244,6 +247,22 @@ static int32_t s_mode_day(const td_cstate *st)
     return best;
 }
 
+/* Copy the cluster state's aggregates (counts, time span, most common
+ * day) into the event record, after an article joins or two events merge.
+ * Returns 0, or -1 when out of memory. */
+static int s_set_aggregates(td_event *e, const td_cstate *st, td_arena *arena)
+{
+    e->articles = st->articles;
+    e->independent_sources = st->independent;
+    e->sources = (uint32_t)(st->n_sources + st->extra_sources);
+    e->first_seen = st->first;
+    e->last_seen = st->last;
+    int32_t day = s_mode_day(st);
+    if (day != INT32_MIN && !(e->event_date = s_day_str(day, arena)))
+        return -1;
+    return 0;
+}
+
 static void s_count_source(td_cstate *st, const char *source)
 {
     uint64_t h = XXH3_64bits(source ? source : "", source ? strlen(source) : 0);
@@ -272,27 +291,33 @@ static int s_cmp_count(const void *a, const void *b)
 }
 
 /* Entities (merged counts, heaviest first), places and keywords. */
-static int s_merge_entities(td_event *e, const td_article *a, const td_cstate *st,
-                            td_arena *arena)
+static int s_merge_entity_list(td_event *e, const td_entity *add, size_t n_add,
+                               const td_cstate *st, td_arena *arena)
 {
     size_t n = e->n_entities;
-    td_entity *m = td_arena_alloc(arena, (n + a->n_entities + 1) * sizeof *m);
-    if (!m)
+    td_entity *m = td_arena_alloc(arena, (n + n_add + 1) * sizeof *m);
+    char (*keys)[TD_DB_ENTITY_KEY] = td_arena_alloc(arena, (n + n_add + 1) * sizeof *keys);
+    if (!m || !keys)
         return -1;
     if (n)
         memcpy(m, e->entities, n * sizeof *m);
-    char k1[TD_DB_ENTITY_KEY], k2[TD_DB_ENTITY_KEY];
-    for (size_t i = 0; i < a->n_entities; i++) {
-        if (!td_db_entity_norm(a->entities[i].name, k1, sizeof k1))
+    for (size_t j = 0; j < n; j++)
+        if (!td_db_entity_norm(m[j].name, keys[j], sizeof keys[j]))
+            keys[j][0] = '\0';
+    char k1[TD_DB_ENTITY_KEY];
+    for (size_t i = 0; i < n_add; i++) {
+        if (!td_db_entity_norm(add[i].name, k1, sizeof k1))
             continue;
         size_t j = 0;
         for (; j < n; j++)
-            if (td_db_entity_norm(m[j].name, k2, sizeof k2) && strcmp(k1, k2) == 0)
+            if (strcmp(k1, keys[j]) == 0)
                 break;
-        if (j < n)
-            m[j].count += a->entities[i].count;
-        else
-            m[n++] = a->entities[i];
+        if (j < n) {
+            m[j].count += add[i].count;
+        } else {
+            memcpy(keys[n], k1, sizeof k1);
+            m[n++] = add[i];
+        }
     }
     qsort(m, n, sizeof *m, s_cmp_count);
     e->entities = m;
@@ -309,6 +334,12 @@ static int s_merge_entities(td_event *e, const td_article *a, const td_cstate *s
         if (st->terms[i].word)
             e->keywords[e->n_keywords++] = (char *)st->terms[i].word;
     return 0;
+}
+
+static int s_merge_entities(td_event *e, const td_article *a, const td_cstate *st,
+                            td_arena *arena)
+{
+    return s_merge_entity_list(e, a->entities, a->n_entities, st, arena);
 }
 
 static int s_features(td_article *a, td_arena *arena, const td_cscore *p, double threshold,
@@ -352,6 +383,89 @@ static int s_event_from_article(td_event *e, const td_article *a, td_arena *aren
 }
 
 
+/* ---- event_articles: every article of an event, in arrival order ------ */
+
+static size_t s_ea_key(const char *eid, uint32_t ord, unsigned char *k)
+{
+    size_t n = strlen(eid);
+    if (n + 5 > EA_KEY || n + 5 > TD_DB_MAX_KEY)
+        return 0;
+    memcpy(k, eid, n);
+    k[n] = '\0';
+    k[n + 1] = (unsigned char)(ord >> 24);
+    k[n + 2] = (unsigned char)(ord >> 16);
+    k[n + 3] = (unsigned char)(ord >> 8);
+    k[n + 4] = (unsigned char)ord;
+    return n + 5;
+}
+
+/* Article `aid` is the `ord`-th (from 0) of event `eid`; the event record
+ * embeds it too while it has fewer than EVENT_IDS. */
+static td_db_rc s_ea_add(td_txn *txn, td_event *e, uint32_t ord, char *aid, td_arena *arena)
+{
+    unsigned char k[EA_KEY];
+    size_t kl = s_ea_key(e->id, ord, k);
+    if (kl) {
+        td_db_rc rc = td_txn_put(txn, TD_DBI_EVENT_ARTICLES, k, kl, aid, strlen(aid));
+        if (rc)
+            return rc;
+    }
+    if (e->n_article_ids < EVENT_IDS) {
+        char **ids = td_arena_alloc(arena, (e->n_article_ids + 1) * sizeof *ids);
+        if (!ids)
+            return TD_DB_ERROR;
+        if (e->n_article_ids)   /* memcpy from NULL is UB even for 0 bytes */
+            memcpy(ids, e->article_ids, e->n_article_ids * sizeof *ids);
+        ids[e->n_article_ids++] = aid;
+        e->article_ids = ids;
+    }
+    return TD_DB_OK;
+}
+
+td_db_rc td_assign_event_articles(td_txn *txn, const td_event *e, td_arena *arena,
+                                  char ***ids, size_t *n)
+{
+    unsigned char k[EA_KEY];
+    size_t kl = s_ea_key(e->id, 0, k);
+    size_t cap = e->articles + 1, m = 0;
+    char **out = td_arena_alloc(arena, cap * sizeof *out);
+    if (!out)
+        return TD_DB_ERROR;
+    td_cur *cur;
+    td_db_rc rc = kl ? td_cur_open(txn, TD_DBI_EVENT_ARTICLES, &cur) : TD_DB_NOTFOUND;
+    if (rc == TD_DB_OK) {
+        td_val key, val;
+        for (rc = td_cur_seek(cur, k, kl - 4, &key, &val);
+             rc == TD_DB_OK && key.len == kl && memcmp(key.data, k, kl - 4) == 0;
+             rc = td_cur_next(cur, &key, &val)) {
+            if (m == cap) {
+                char **more = td_arena_alloc(arena, 2 * cap * sizeof *more);
+                if (!more) {
+                    td_cur_close(&cur);
+                    return TD_DB_ERROR;
+                }
+                memcpy(more, out, m * sizeof *out);
+                out = more;
+                cap *= 2;
+            }
+            if (!(out[m++] = td_arena_strndup(arena, val.data, val.len))) {
+                td_cur_close(&cur);
+                return TD_DB_ERROR;
+            }
+        }
+        td_cur_close(&cur);
+        if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+            return rc;
+    }
+    if (m == 0) {
+        for (size_t i = 0; i < e->n_article_ids && m < cap; i++)
+            out[m++] = e->article_ids[i];
+    }
+    *ids = out;
+    *n = m;
+    return TD_DB_OK;
+}
+
 /* A new event of the article, in story `story` (NULL: a new story). */
 static td_db_rc s_create(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
                          const td_cvec *v, td_notices *notices)
@@ -382,11 +496,11 @@ static td_db_rc s_create(td_assign *self, td_txn *txn, td_arena *arena, td_artic
     if (s_event_from_article(&e, a, arena) < 0)
         return TD_DB_ERROR;
     e.articles = e.sources = e.independent_sources = 1;
-    e.article_ids = td_arena_alloc(arena, sizeof(char *));
     e.related = td_arena_alloc(arena, RELATED_MAX * sizeof(char *));
-    if (!e.article_ids || !e.related)
+    if (!e.related)
         return TD_DB_ERROR;
-    e.article_ids[e.n_article_ids++] = a->id;
+    if ((rc = s_ea_add(txn, &e, 0, a->id, arena)) != TD_DB_OK)
+        return rc;
     for (int i = 0; i < nrel; i++)
         if (strcmp(rel_story[i], sid) == 0)
             e.related[e.n_related++] = rel[i];
@@ -465,10 +579,68 @@ static td_db_rc s_provenance(td_assign *self, td_txn *txn, td_arena *arena, td_a
     return TD_DB_OK;
 }
 
+/* The articles of the event published after `a` that were made from it: a
+ * copy or rewrite that arrived before its source (`later_copy`: one with
+ * the same body, found by its hash). They are relinked to `a`
+ * (derived_from, duplicate_of) and stop counting as independent sources;
+ * *moved tells how many did. */
+static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, const td_fprint *fp,
+                         const td_cstate *st, const char *later_copy, uint32_t *moved)
+{
+    *moved = 0;
+    /* in an in-order stream nothing of the event is later than `a` */
+    if (a->published_at == TD_TIME_NONE || (!later_copy && a->published_at >= st->last))
+        return TD_DB_OK;
+    for (size_t i = 0; i <= st->n_recent; i++) {
+        /* the exact copy first (it may have left the recent list) */
+        const char *rid = i == 0 ? later_copy : st->recent[i - 1];
+        if (!rid || (i > 0 && later_copy && strcmp(rid, later_copy) == 0) ||
+            strcmp(rid, a->id) == 0)
+            continue;
+        bool exact = i == 0;
+        td_fprint old;
+        td_db_rc rc;
+        if (!exact) {
+            if ((rc = td_prov_get(txn, rid, arena, &old)) == TD_DB_NOTFOUND)
+                continue;
+            if (rc)
+                return rc;
+            if (old.t == TD_TIME_NONE || old.t <= a->published_at)
+                continue; /* published before `a`: `a` cannot be its source */
+        }
+        td_val raw;
+        td_article r;
+        td_error err;
+        if ((rc = td_db_article_get(txn, rid, &raw)) == TD_DB_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if (td_article_decode(raw.data, raw.len, arena, &r, &err) != 0 || r.derived_id)
+            continue; /* unreadable, or it has its source already */
+        const char *kind = "copy";
+        if (!exact) {
+            td_prov_match m;
+            td_prov_compare(&old, r.body, fp, &m);
+            if (!m.kind)
+                continue;
+            kind = m.kind;
+        }
+        r.derived_id = a->id;
+        r.derived_kind = (char *)kind;
+        if (strcmp(kind, "rewrite") != 0)
+            r.duplicate_of = a->id;
+        if ((rc = td_db_article_put(txn, &r)) != TD_DB_OK)
+            return rc;
+        td_debug("provenance %s relinked: %s of the late %s", rid, kind, a->id);
+        (*moved)++;
+    }
+    return TD_DB_OK;
+}
+
 /* Join the stored event `eid`. */
 static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
                        const td_cvec *v, const td_fprint *fp, const char *eid, double sim,
-                       td_notices *notices)
+                       const char *later_copy, td_notices *notices)
 {
     td_val raw;
     td_event e;
@@ -498,11 +670,15 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
         return rc;
     bool derived = a->derived_id != NULL;
     int64_t old_last = e.last_seen;
+    uint32_t relinked;
+    if ((rc = s_relink(txn, arena, a, fp, &st, later_copy, &relinked)) != TD_DB_OK)
+        return rc;
 
     td_cluster_merge(&st, v, arena);
     st.articles++;
     if (!derived)
         st.independent++;
+    st.independent = relinked < st.independent ? st.independent - relinked : 1;
     if (a->published_at < st.first)
         st.first = a->published_at;
     if (a->published_at > st.last)
@@ -523,21 +699,9 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
             return TD_DB_ERROR;
     }
 
-    char **ids = td_arena_alloc(arena, (e.n_article_ids + 1) * sizeof *ids);
-    if (!ids)
-        return TD_DB_ERROR;
-    memcpy(ids, e.article_ids, e.n_article_ids * sizeof *ids);
-    ids[e.n_article_ids++] = a->id;
-    e.article_ids = ids;
-    e.articles = st.articles;
-    e.independent_sources = st.independent;
-    e.sources = (uint32_t)(st.n_sources + st.extra_sources);
-    e.first_seen = st.first;
-    e.last_seen = st.last;
-    int32_t day = s_mode_day(&st);
-    if (day != INT32_MIN && !(e.event_date = s_day_str(day, arena)))
-        return TD_DB_ERROR;
-    if (s_merge_entities(&e, a, &st, arena) != 0 ||
+    if ((rc = s_ea_add(txn, &e, e.articles, a->id, arena)) != TD_DB_OK)
+        return rc;
+    if (s_set_aggregates(&e, &st, arena) != 0 || s_merge_entities(&e, a, &st, arena) != 0 ||
         td_ledger_add(self->ledger, &e, a, derived, arena) != 0)
         return TD_DB_ERROR;
     if ((rc = td_db_event_put(txn, &e, old_last)) != TD_DB_OK ||
@@ -551,10 +715,14 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
     return TD_DB_OK;
 }
 
-/* The event of the original of an exact copy (NULL when there is none). */
-static td_db_rc s_exact(td_txn *txn, td_arena *arena, td_article *a, char **event)
+/* The event of the original of an exact copy (NULL when there is none).
+ * When the stored article with the same body was published after `a`, it is
+ * the copy, which arrived first: *later names it and `a` is no copy. */
+static td_db_rc s_exact(td_txn *txn, td_arena *arena, td_article *a, char **event,
+                        char **later)
 {
     *event = NULL;
+    *later = NULL;
     char *orig;
     td_db_rc rc = td_prov_exact(txn, a->content_hash, arena, &orig);
     if (rc == TD_DB_NOTFOUND)
@@ -570,11 +738,177 @@ static td_db_rc s_exact(td_txn *txn, td_arena *arena, td_article *a, char **even
         return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
     if (td_article_decode(raw.data, raw.len, arena, &o, &err) != 0 || !o.event)
         return TD_DB_OK;
+    *event = o.event;
+    if (o.published_at != TD_TIME_NONE && a->published_at != TD_TIME_NONE &&
+        o.published_at > a->published_at) {
+        *later = orig;
+        return TD_DB_OK;
+    }
     a->duplicate_of = orig;
     a->derived_id = orig;
     a->derived_kind = "copy";
-    *event = o.event;
     return TD_DB_OK;
+}
+
+/* Drop `event` from its story's list (the story goes when it is empty). */
+static td_db_rc s_story_drop(td_txn *txn, td_arena *arena, const char *story,
+                             const char *event)
+{
+    td_val raw;
+    td_story s;
+    td_error err;
+    td_db_rc rc = td_db_story_get(txn, story, &raw);
+    if (rc)
+        return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
+    if (td_story_decode(raw.data, raw.len, arena, &s, &err) != 0)
+        return TD_DB_OK;
+    size_t w = 0;
+    for (size_t i = 0; i < s.n_event_ids; i++)
+        if (strcmp(s.event_ids[i], event) != 0)
+            s.event_ids[w++] = s.event_ids[i];
+    if (w == s.n_event_ids)
+        return TD_DB_OK;
+    s.n_event_ids = w;
+    if (w == 0) {
+        td_txn_counter_add(txn, TD_CTR_STORIES, -1);
+        return td_txn_del(txn, TD_DBI_STORIES, story, strlen(story));
+    }
+    return td_db_story_put(txn, &s);
+}
+
+/* Merge event `gone` into event `keep`: two events that turn out to be one
+ * happening (an article scores high against both, and their centroids are
+ * close). The articles of `gone` are moved (their records point to `keep`),
+ * its aggregates, ledger, entities and clustering state are folded in, and
+ * `gone` is deleted. Returns TD_DB_OK (also when the merge is declined). */
+static td_db_rc s_merge(td_assign *self, td_txn *txn, td_arena *arena, const char *keep,
+                        const char *gone, td_notices *notices, int64_t at)
+{
+    td_val raw;
+    td_event ek, eg;
+    td_error err;
+    td_cstate sk, sg;
+    td_db_rc rc;
+    if ((rc = td_db_event_get(txn, keep, &raw)) != TD_DB_OK ||
+        td_event_decode(raw.data, raw.len, arena, &ek, &err) != 0 ||
+        (rc = td_db_event_get(txn, gone, &raw)) != TD_DB_OK ||
+        td_event_decode(raw.data, raw.len, arena, &eg, &err) != 0 ||
+        td_cluster_get(txn, keep, arena, &sk) != TD_DB_OK ||
+        td_cluster_get(txn, gone, arena, &sg) != TD_DB_OK)
+        return rc == TD_DB_OK || rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
+    char **ids;
+    size_t n;
+    if ((rc = td_assign_event_articles(txn, &eg, arena, &ids, &n)) != TD_DB_OK)
+        return rc;
+    /* the articles move */
+    for (size_t i = 0; i < n; i++) {
+        td_article art;
+        if ((rc = td_db_article_get(txn, ids[i], &raw)) == TD_DB_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if (td_article_decode(raw.data, raw.len, arena, &art, &err) != 0)
+            continue;
+        art.event = ek.id;
+        art.story = ek.story;
+        if ((rc = td_db_article_put(txn, &art)) != TD_DB_OK)
+            return rc;
+        /* its entities now lead to `keep` */
+        s_ent *ents;
+        long ne = s_entities(&art, arena, &ents);
+        if (ne < 0)
+            return TD_DB_ERROR;
+        for (long j = 0; j < ne; j++)
+            if ((rc = td_db_entity_link(txn, ents[j].key, ek.id)) != TD_DB_OK ||
+                (rc = td_db_entity_unlink(txn, ents[j].key, eg.id)) != TD_DB_OK)
+                return rc;
+    }
+    unsigned char k[EA_KEY];
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = s_ea_add(txn, &ek, ek.articles + (uint32_t)i, ids[i], arena)) != TD_DB_OK)
+            return rc;
+        size_t kl = s_ea_key(eg.id, (uint32_t)i, k);
+        if (kl && (rc = td_txn_del(txn, TD_DBI_EVENT_ARTICLES, k, kl)) != TD_DB_OK &&
+            rc != TD_DB_NOTFOUND)
+            return rc;
+    }
+    /* the aggregates */
+    int64_t old_last = ek.last_seen;
+    td_cluster_absorb(&sk, &sg, arena);
+    if (s_set_aggregates(&ek, &sk, arena) != 0 ||
+        s_merge_entity_list(&ek, eg.entities, eg.n_entities, &sk, arena) != 0 ||
+        td_ledger_merge(self->ledger, &ek, &eg, arena) != 0)
+        return TD_DB_ERROR;
+    char **rel = td_arena_alloc(arena, (ek.n_related + eg.n_related + 1) * sizeof *rel);
+    if (!rel)
+        return TD_DB_ERROR;
+    size_t nr = 0;
+    for (size_t i = 0; i < ek.n_related + eg.n_related && nr < TD_STORIES_RELATED; i++) {
+        char *r = i < ek.n_related ? ek.related[i] : eg.related[i - ek.n_related];
+        bool dup = strcmp(r, ek.id) == 0 || strcmp(r, eg.id) == 0;
+        for (size_t j = 0; j < nr && !dup; j++)
+            dup = strcmp(rel[j], r) == 0;
+        if (!dup)
+            rel[nr++] = r;
+    }
+    ek.related = rel;
+    ek.n_related = nr;
+    if ((rc = td_db_event_put(txn, &ek, old_last)) != TD_DB_OK ||
+        (rc = td_cluster_put(self->cluster, txn, &sk)) != TD_DB_OK)
+        return rc;
+    /* `gone` goes */
+    unsigned char tk[TD_DB_MAX_KEY];
+    size_t tkl = td_db_timekey(eg.last_seen, eg.id, tk, sizeof tk);
+    if (tkl && (rc = td_txn_del(txn, TD_DBI_EVENT_TIME, tk, tkl)) != TD_DB_OK &&
+        rc != TD_DB_NOTFOUND)
+        return rc;
+    if ((rc = td_txn_del(txn, TD_DBI_EVENTS, eg.id, strlen(eg.id))) != TD_DB_OK ||
+        (rc = td_cluster_del(self->cluster, txn, eg.id)) != TD_DB_OK)
+        return rc;
+    td_txn_counter_add(txn, TD_CTR_EVENTS, -1);
+    if (eg.story && (rc = s_story_drop(txn, arena, eg.story, eg.id)) != TD_DB_OK)
+        return rc;
+    for (size_t i = 0; i < eg.n_related; i++)
+        if ((rc = td_stories_rerelate(txn, arena, eg.related[i], eg.id, ek.id)) != TD_DB_OK)
+            return rc;
+    td_debug("event %s merged into %s (%zu articles moved)", eg.id, ek.id, n);
+    if (td_notices_add(notices, txn, TD_TOPIC_EVENT_UPDATED, ek.id, ek.id, ek.story, ek.title,
+                       at) != 0)
+        return TD_DB_ERROR;
+    return TD_DB_OK;
+}
+
+/* After td_cluster_best chose `*eid`: when the article also scores high
+ * against the runner-up and the two centroids are close, the two events are
+ * one happening: merge the smaller into the larger; *eid becomes the one
+ * kept. */
+static td_db_rc s_maybe_merge(td_assign *self, td_txn *txn, td_arena *arena, char **eid,
+                              double threshold, td_notices *notices, int64_t at)
+{
+    const td_cluster_opts *o = td_cluster_opts_of(self->cluster);
+    double score, cos;
+    const char *second = td_cluster_second(self->cluster, &score, &cos);
+    if (!second || score < o->merge_score * threshold || cos < o->merge_cos)
+        return TD_DB_OK;
+    char *other = td_arena_strdup(arena, second);
+    td_cstate s1, s2;
+    if (!other)
+        return TD_DB_ERROR;
+    if (td_cluster_get(txn, *eid, arena, &s1) != TD_DB_OK ||
+        td_cluster_get(txn, other, arena, &s2) != TD_DB_OK)
+        return TD_DB_OK;
+    char *keep = *eid, *gone = other;
+    if (s2.articles > s1.articles) {
+        keep = other;
+        gone = *eid;
+    }
+    uint32_t small = s1.articles < s2.articles ? s1.articles : s2.articles;
+    if ((int)small > o->merge_max)
+        return TD_DB_OK;
+    td_db_rc rc = s_merge(self, txn, arena, keep, gone, notices, at);
+    if (rc == TD_DB_OK)
+        *eid = keep;
+    return rc;
 }
 
 td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
@@ -592,29 +926,44 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
     td_cscore parts;
     size_t ncand = 0;
     bool copy = false;
-    if ((rc = s_exact(txn, arena, a, &eid)) != TD_DB_OK)
+    char *later = NULL;
+    if ((rc = s_exact(txn, arena, a, &eid, &later)) != TD_DB_OK)
         return rc;
     if (eid) {
-        copy = true;
+        copy = later == NULL;
         td_cstate st;
         if (td_cluster_get(txn, eid, arena, &st) == TD_DB_OK)
             td_cluster_score(self->cluster, &v, &st, &parts);
         else
             memset(&parts, 0, sizeof parts);
-    } else {
+        /* a headline repeated much later may be another happening: a
+         * headline (or a text of one sentence) joins its original's event
+         * only when it scores there */
+        if ((v.headline || fp.n_sent < 2) && parts.score < parts.threshold) {
+            copy = false;
+            eid = NULL;
+            later = NULL;
+            a->duplicate_of = a->derived_id = a->derived_kind = NULL;
+        }
+    }
+    if (!eid) {
         rc = td_cluster_best(self->cluster, txn, &v, arena, &eid, &parts, &ncand);
         if (rc)
             return rc;
         if (eid && parts.score < parts.threshold)
             eid = NULL;
+        if (eid && (rc = s_maybe_merge(self, txn, arena, &eid, parts.threshold, notices,
+                                      a->ingested_at)) != TD_DB_OK)
+            return rc;
     }
     rc = TD_DB_NOTFOUND;
     if (eid)
-        rc = s_join(self, txn, arena, a, &v, &fp, eid, parts.sim, notices);
+        rc = s_join(self, txn, arena, a, &v, &fp, eid, parts.sim, later, notices);
     if (rc == TD_DB_NOTFOUND) {
         a->duplicate_of = a->derived_id = a->derived_kind = NULL;
         rc = s_create(self, txn, arena, a, &v, notices);
         eid = NULL;
+        later = NULL;
     }
     if (rc)
         return rc;
@@ -622,6 +971,9 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
         return TD_DB_ERROR;
     if ((rc = td_cluster_count(self->cluster, txn, &v)) != TD_DB_OK ||
         (rc = td_prov_put(txn, a->id, a->content_hash, &fp)) != TD_DB_OK)
+        return rc;
+    /* the earliest article with a body is the one its copies point to */
+    if (later && (rc = td_prov_exact_set(txn, a->content_hash, a->id)) != TD_DB_OK)
         return rc;
 
     s_ent *ents;

@@ -43,6 +43,12 @@ void td_assign_aborted(td_assign *self);
 /* Events held in the in-memory candidate window (benchmarks, tests). */
 size_t td_assign_window_events(const td_assign *self);
 
+/* All article ids of a stored event, in arrival order (arena). The event
+ * record embeds only its first ones (bounded record); the full list is in
+ * event_articles (an event of an older store: the embedded list). */
+td_db_rc td_assign_event_articles(td_txn *txn, const td_event *e, td_arena *arena,
+                                  char ***ids, size_t *n);
+
 /* Summary of a body: its first sentences, at most `max` bytes, in `arena`. */
 char *td_assign_summary(const char *body, size_t max, td_arena *arena);
 

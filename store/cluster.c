@@ -75,6 +75,9 @@ struct td_cluster {
     uint32_t *cand;
     struct s_acc_ *acc;      /* per-article term table (reused: no arena growth) */
     struct s_acc_ *eacc;
+    /* the runner-up of the last td_cluster_best */
+    char second[TD_CLUSTER_ID];
+    double second_score, second_cos;
 };
 
 /* ---- options -------------------------------------------------------------- */
@@ -92,7 +95,7 @@ void td_cluster_opts_default(td_cluster_opts *o)
         .threshold_long = 0.2,
         .evidence_lo = 15,
         .evidence_hi = 75,
-        .time_floor = 0.1,
+        .time_floor = 0.05,
         .event_window_h = 72.0,
         .story_window_h = 14 * 24.0,
         .date_penalty = 0.6,
@@ -101,6 +104,9 @@ void td_cluster_opts_default(td_cluster_opts *o)
         .lead_boost = 1.5,
         .lead_tokens = 60,
         .body_tokens = 600,
+        .merge_score = 1.0,
+        .merge_cos = 0.2,
+        .merge_max = 256,
     };
     const char *env = getenv("TIDINGS_CLUSTER");
     if (!env)
@@ -121,6 +127,7 @@ void td_cluster_opts_default(td_cluster_opts *o)
             {"event_window_h", &o->event_window_h}, {"story_window_h", &o->story_window_h},
             {"date_penalty", &o->date_penalty}, {"story_threshold", &o->story_threshold},
             {"title_boost", &o->title_boost}, {"lead_boost", &o->lead_boost},
+            {"merge_score", &o->merge_score}, {"merge_cos", &o->merge_cos},
         };
         bool known = false;
         for (size_t i = 0; i < sizeof dbl / sizeof dbl[0]; i++)
@@ -136,6 +143,8 @@ void td_cluster_opts_default(td_cluster_opts *o)
             o->evidence_hi = (int)v, known = true;
         if (strcmp(kv, "body_tokens") == 0)
             o->body_tokens = (int)v, known = true;
+        if (strcmp(kv, "merge_max") == 0)
+            o->merge_max = (int)v, known = true;
         if (!known)
             td_warn("TIDINGS_CLUSTER: unknown setting '%s' ignored", kv);
     }
@@ -335,7 +344,8 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
     n = s_tokens(self, a->title, lang, o->title_boost, 1.0, 0, 64, true, tab, cap, n, arena);
     if (n == (size_t)-1)
         return -1;
-    if (!s_same_text(a->title, a->body))
+    out->headline = s_same_text(a->title, a->body) || !a->body || !*a->body;
+    if (!out->headline)
         n = s_tokens(self, a->body, lang, 1.0, o->lead_boost, o->lead_tokens, o->body_tokens,
                      false, tab, cap, n, arena);
     if (n == (size_t)-1)
@@ -1064,15 +1074,43 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
         return TD_DB_ERROR;
     size_t n = s_candidates(self, v, self->o.event_window_h);
     const char *best_id = NULL;
+    s_slot *bs = NULL, *ss = NULL;
+    self->second[0] = '\0';
+    self->second_score = self->second_cos = 0;
     for (size_t i = 0; i < n; i++) {
         s_slot *s = &self->slots[self->cand[i]];
         td_cscore sc;
         s_score(self, v, s->first, s->last, s->day, s->terms, s->n_terms, s->ents, s->n_ents,
                 &sc);
         if (sc.score > parts->score) {
+            if (bs) {
+                ss = bs;
+                self->second_score = parts->score;
+            }
             *parts = sc;
             best_id = s->id;
+            bs = s;
+        } else if (sc.score > self->second_score) {
+            ss = s;
+            self->second_score = sc.score;
         }
+    }
+    /* the centroid cosine (96 x 96 terms) only when a merge is possible */
+    if (bs && ss && self->second_score >= self->o.merge_score * parts->threshold &&
+        parts->score >= parts->threshold) {
+        snprintf(self->second, sizeof self->second, "%s", ss->id);
+        /* concurrent events: the gap between their ranges decays the
+         * cosine as it does an article's score */
+        double gap = 0;
+        if (bs->first != TD_TIME_NONE && ss->first != TD_TIME_NONE) {
+            if (ss->first > bs->last)
+                gap = (double)(ss->first - bs->last) / HOUR_MS;
+            else if (bs->first > ss->last)
+                gap = (double)(bs->first - ss->last) / HOUR_MS;
+        }
+        double tau = self->o.time_tau_h;
+        self->second_cos = td_cluster_cos(bs->terms, bs->n_terms, ss->terms, ss->n_terms) *
+                           (tau > 0 ? exp(-gap / tau) : 1.0);
     }
     *n_candidates = n;
     /* a late article: the events of its time may have left the window, so
@@ -1111,6 +1149,7 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
             if (sc.score > parts->score) {
                 *parts = sc;
                 best_id = eid;
+                self->second[0] = '\0'; /* no merges for late articles */
             }
         }
         td_cur_close(&cur);
@@ -1124,6 +1163,27 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
         td_cscore none;
         s_score(self, v, TD_TIME_NONE, TD_TIME_NONE, INT32_MIN, NULL, 0, NULL, 0, &none);
         parts->threshold = none.threshold;
+    }
+    return TD_DB_OK;
+}
+
+const char *td_cluster_second(const td_cluster *self, double *score, double *cos)
+{
+    *score = self->second_score;
+    *cos = self->second_cos;
+    return self->second[0] ? self->second : NULL;
+}
+
+td_db_rc td_cluster_del(td_cluster *self, td_txn *txn, const char *id)
+{
+    td_db_rc rc = td_txn_del(txn, TD_DBI_CLUSTERS, id, strlen(id));
+    if (rc && rc != TD_DB_NOTFOUND)
+        return rc;
+    self->dirty = true;
+    s_idx *x = s_byid_slot(self, id, false);
+    if (x && x->slot != UINT32_MAX && self->slots[x->slot].live) {
+        self->slots[x->slot].live = false;
+        self->n_dead++;
     }
     return TD_DB_OK;
 }
@@ -1198,6 +1258,53 @@ static size_t s_merge_vec(td_cterm *dst, size_t nd, size_t cap, const td_cterm *
         n = cap;
     memcpy(dst, tmp, n * sizeof *tmp);
     return n;
+}
+
+void td_cluster_absorb(td_cstate *keep, const td_cstate *gone, td_arena *arena)
+{
+    keep->n_terms = s_merge_vec(keep->terms, keep->n_terms, TD_CLUSTER_TERMS, gone->terms,
+                                gone->n_terms, arena);
+    keep->n_ents = s_merge_vec(keep->ents, keep->n_ents, TD_CLUSTER_ENTS, gone->ents,
+                               gone->n_ents, arena);
+    for (size_t i = 0; i < keep->n_ents; i++)
+        keep->ents[i].word = NULL;
+    if (gone->first != TD_TIME_NONE && (keep->first == TD_TIME_NONE || gone->first < keep->first))
+        keep->first = gone->first;
+    if (gone->last != TD_TIME_NONE && (keep->last == TD_TIME_NONE || gone->last > keep->last))
+        keep->last = gone->last;
+    keep->articles += gone->articles;
+    keep->independent += gone->independent;
+    for (size_t i = 0; i < gone->n_recent; i++) {
+        if (keep->n_recent == TD_CLUSTER_RECENT) {
+            memmove(keep->recent, keep->recent + 1,
+                    (TD_CLUSTER_RECENT - 1) * sizeof *keep->recent);
+            keep->n_recent--;
+        }
+        keep->recent[keep->n_recent++] = gone->recent[i];
+    }
+    for (size_t i = 0; i < gone->n_sources; i++) {
+        bool have = false;
+        for (size_t j = 0; j < keep->n_sources && !have; j++)
+            have = keep->sources[j] == gone->sources[i];
+        if (have)
+            continue;
+        if (keep->n_sources < TD_CLUSTER_SOURCES)
+            keep->sources[keep->n_sources++] = gone->sources[i];
+        else
+            keep->extra_sources++;
+    }
+    keep->extra_sources += gone->extra_sources;
+    for (size_t i = 0; i < gone->n_days; i++) {
+        size_t j = 0;
+        while (j < keep->n_days && keep->days[j] != gone->days[i])
+            j++;
+        if (j < keep->n_days) {
+            keep->day_counts[j] += gone->day_counts[i];
+        } else if (keep->n_days < TD_CLUSTER_DAYS) {
+            keep->days[keep->n_days] = gone->days[i];
+            keep->day_counts[keep->n_days++] = gone->day_counts[i];
+        }
+    }
 }
 
 void td_cluster_merge(td_cstate *s, const td_cvec *v, td_arena *arena)

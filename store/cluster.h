@@ -55,6 +55,10 @@ typedef struct {
     double lead_boost;     /* term weight of a lead word (first TD lead tokens) */
     int lead_tokens;       /* tokens of the body counted as lead */
     int body_tokens;       /* body tokens read at most */
+    double merge_score;    /* an article scoring this x its join threshold against a
+                            * second event too ... */
+    double merge_cos;      /* ... whose centroid has this cosine with the first: merge */
+    int merge_max;         /* the smaller of two merged events has at most this many articles */
 } td_cluster_opts;
 
 /* The defaults, then TIDINGS_CLUSTER overrides. */
@@ -76,6 +80,7 @@ typedef struct {
     size_t n_ents;
     int64_t t;             /* published_at */
     int32_t day;           /* event_date as days since 1970, INT32_MIN unknown */
+    bool headline;         /* no text beyond the title (a headline feed) */
 } td_cvec;
 
 /* The persisted state of one event (clusters database). */
@@ -130,6 +135,12 @@ td_db_rc td_cluster_ready(td_cluster *self, td_txn *txn);
 td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_arena *arena,
                          char **best, td_cscore *parts, size_t *n_candidates);
 
+/* The runner-up of the last td_cluster_best (another event; NULL when none,
+ * or when the article joins neither event or the runner-up scores below
+ * merge_score x the threshold) with its score, and the cosine of its
+ * centroid with the best one's, decayed by the gap between their ranges. */
+const char *td_cluster_second(const td_cluster *self, double *score, double *cos);
+
 /* Up to `max` events of other stories within the story window that are
  * similar enough (story_threshold) to `v`, best first: ids and story ids
  * (arena). Returns the count, -1 on arena exhaustion. */
@@ -145,6 +156,13 @@ void td_cluster_score(const td_cluster *self, const td_cvec *v, const td_cstate 
  * in the index. get returns TD_DB_NOTFOUND for an event without state. */
 td_db_rc td_cluster_get(td_txn *txn, const char *id, td_arena *arena, td_cstate *out);
 td_db_rc td_cluster_put(td_cluster *self, td_txn *txn, const td_cstate *s);
+
+/* Forget an event (merged into another): its state and its index slot. */
+td_db_rc td_cluster_del(td_cluster *self, td_txn *txn, const char *id);
+
+/* Fold the state of `gone` into `keep` (centroids summed, ranges, counts,
+ * sources, days, recent articles). */
+void td_cluster_absorb(td_cstate *keep, const td_cstate *gone, td_arena *arena);
 
 /* Add the article vector to the event centroid (keeps the heaviest terms). */
 void td_cluster_merge(td_cstate *s, const td_cvec *v, td_arena *arena);

@@ -135,6 +135,51 @@ static int s_push(char ***list, size_t *n, const char *s, td_arena *arena)
     return 0;
 }
 
+/* The entry of (kind, count, subject side) in e->claims (room for one more
+ * is there), made when missing unless `confirm_only`; NULL when none. */
+static td_ledger_entry *s_entry(const td_ledger *self, td_event *e, const char *kind,
+                                int64_t count, const char *subject, char *const *claimants,
+                                size_t n_claimants, bool *fresh)
+{
+    char key[256], k2[256];
+    s_subject_key(self, subject, claimants, n_claimants, key, sizeof key);
+    *fresh = false;
+    for (size_t j = 0; j < e->n_claims; j++) {
+        td_ledger_entry *x = &e->claims[j];
+        if (strcmp(x->kind, kind) != 0 || x->count != count)
+            continue;
+        s_subject_key(self, x->subject, x->claimants, x->n_claimants, k2, sizeof k2);
+        if (strcmp(key, k2) == 0)
+            return x;
+    }
+    if (e->n_claims >= TD_LEDGER_ENTRIES)
+        return NULL;
+    td_ledger_entry *le = &e->claims[e->n_claims++];
+    memset(le, 0, sizeof *le);
+    le->kind = (char *)kind;
+    le->count = count;
+    le->subject = (char *)subject;
+    *fresh = true;
+    return le;
+}
+
+/* Add an article id and a claimant to an entry (each list bounded). */
+static int s_note(td_ledger_entry *le, const char *article_id, const char *claimant,
+                  td_arena *arena)
+{
+    if (article_id && le->n_article_ids < TD_LEDGER_IDS &&
+        !s_has(le->article_ids, le->n_article_ids, article_id) &&
+        s_push(&le->article_ids, &le->n_article_ids, article_id, arena) != 0)
+        return -1;
+    if (claimant && le->n_claimants < TD_LEDGER_IDS &&
+        !s_has(le->claimants, le->n_claimants, claimant) &&
+        s_push(&le->claimants, &le->n_claimants, claimant, arena) != 0)
+        return -1;
+    return 0;
+}
+
+static int s_disputes(const td_ledger *self, td_event *e, td_arena *arena);
+
 int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool derived,
                   td_arena *arena)
 {
@@ -144,45 +189,60 @@ int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool 
     if (e->n_claims)
         memcpy(l, e->claims, e->n_claims * sizeof *l);
     e->claims = l;
-    char key[256], k2[256];
     for (size_t i = 0; i < a->n_claims; i++) {
         const td_claim *c = &a->claims[i];
         if (c->background || !c->kind)
             continue;
         char *cl[1] = {c->claimant};
-        s_subject_key(self, c->subject, cl, c->claimant ? 1 : 0, key, sizeof key);
-        td_ledger_entry *le = NULL;
-        for (size_t j = 0; j < e->n_claims && !le; j++) {
-            td_ledger_entry *x = &e->claims[j];
-            if (strcmp(x->kind, c->kind) != 0 || x->count != c->count)
-                continue;
-            s_subject_key(self, x->subject, x->claimants, x->n_claimants, k2, sizeof k2);
-            if (strcmp(key, k2) == 0)
-                le = x;
-        }
-        if (le && derived)
+        bool fresh;
+        td_ledger_entry *le = s_entry(self, e, c->kind, c->count, c->subject, cl,
+                                      c->claimant ? 1 : 0, &fresh);
+        if (!le)
+            continue;
+        if (!fresh && derived)
             continue; /* a copy or rewrite confirms nothing */
-        if (!le) {
-            le = &e->claims[e->n_claims++];
-            memset(le, 0, sizeof *le);
-            le->kind = c->kind;
-            le->count = c->count;
-            le->subject = c->subject;
-        }
-        if (!s_has(le->article_ids, le->n_article_ids, a->id) &&
-            s_push(&le->article_ids, &le->n_article_ids, a->id, arena) != 0)
-            return -1;
-        if (c->claimant && !s_has(le->claimants, le->n_claimants, c->claimant) &&
-            s_push(&le->claimants, &le->n_claimants, c->claimant, arena) != 0)
+        if (s_note(le, a->id, c->claimant, arena) != 0)
             return -1;
     }
+    return s_disputes(self, e, arena);
+}
 
-    /* disputes, recomputed over the whole ledger */
+int td_ledger_merge(const td_ledger *self, td_event *e, const td_event *other, td_arena *arena)
+{
+    td_ledger_entry *l = td_arena_alloc(arena, (e->n_claims + other->n_claims + 1) * sizeof *l);
+    if (!l)
+        return -1;
+    if (e->n_claims)
+        memcpy(l, e->claims, e->n_claims * sizeof *l);
+    e->claims = l;
+    for (size_t i = 0; i < other->n_claims; i++) {
+        const td_ledger_entry *x = &other->claims[i];
+        bool fresh;
+        td_ledger_entry *le = s_entry(self, e, x->kind, x->count, x->subject, x->claimants,
+                                      x->n_claimants, &fresh);
+        if (!le)
+            continue;
+        for (size_t k = 0; k < x->n_article_ids; k++)
+            if (s_note(le, x->article_ids[k], NULL, arena) != 0)
+                return -1;
+        for (size_t k = 0; k < x->n_claimants; k++)
+            if (s_note(le, NULL, x->claimants[k], arena) != 0)
+                return -1;
+    }
+    return s_disputes(self, e, arena);
+}
+
+/* Recompute `disputed` over the whole ledger. */
+static int s_disputes(const td_ledger *self, td_event *e, td_arena *arena)
+{
     size_t n = e->n_claims;
     const char **subj_side = td_arena_alloc(arena, (n + 1) * sizeof *subj_side);
     const char **claim_side = td_arena_alloc(arena, (n + 1) * sizeof *claim_side);
-    if (!subj_side || !claim_side)
+    char (*keys)[256] = td_arena_alloc(arena, (n + 1) * sizeof *keys);
+    if (!subj_side || !claim_side || !keys)
         return -1;
+    /* each entry's sides and subject key once (gazetteer lookups), then
+     * the pairs */
     for (size_t i = 0; i < n; i++) {
         td_ledger_entry *x = &e->claims[i];
         x->disputed = false;
@@ -190,17 +250,14 @@ int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool 
         claim_side[i] = NULL;
         for (size_t j = 0; j < x->n_claimants && !claim_side[i]; j++)
             claim_side[i] = td_ledger_side(self, x->claimants[j]);
+        s_subject_key(self, x->subject, x->claimants, x->n_claimants, keys[i], sizeof keys[i]);
     }
     for (size_t i = 0; i < n; i++) {
         td_ledger_entry *x = &e->claims[i];
-        s_subject_key(self, x->subject, x->claimants, x->n_claimants, key, sizeof key);
         for (size_t j = i + 1; j < n; j++) {
             td_ledger_entry *y = &e->claims[j];
-            bool clash = false;
-            if (strcmp(x->kind, y->kind) == 0 && x->count != y->count) {
-                s_subject_key(self, y->subject, y->claimants, y->n_claimants, k2, sizeof k2);
-                clash = strcmp(key, k2) == 0;
-            }
+            bool clash = strcmp(x->kind, y->kind) == 0 && x->count != y->count &&
+                         strcmp(keys[i], keys[j]) == 0;
             /* two sides, each claiming figures about the two of them */
             const char *p = claim_side[i], *q = claim_side[j];
             if (!clash && p && q && strcmp(p, q) != 0 && subj_side[i] && subj_side[j]) {

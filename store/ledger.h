@@ -19,6 +19,12 @@
 #include "arena.h"
 #include "record.h"
 
+/* Bounds that keep an event record small however many articles it has:
+ * entries beyond TD_LEDGER_ENTRIES are not added, and each entry lists at
+ * most TD_LEDGER_IDS articles and claimants (the first ones). */
+#define TD_LEDGER_ENTRIES 64
+#define TD_LEDGER_IDS 32
+
 typedef struct td_ledger td_ledger;
 
 /* New ledger helper (builds the gazetteer); NULL when out of memory. */
@@ -32,5 +38,9 @@ const char *td_ledger_side(const td_ledger *self, const char *phrase);
  * and recompute `disputed`. Returns 0, -1 when out of arena memory. */
 int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool derived,
                   td_arena *arena);
+
+/* Fold the ledger of `other` (an event merged into `e`) into e->claims and
+ * recompute `disputed`. Returns 0, -1 when out of arena memory. */
+int td_ledger_merge(const td_ledger *self, td_event *e, const td_event *other, td_arena *arena);
 
 #endif

@@ -217,6 +217,16 @@ td_db_rc td_prov_get(td_txn *txn, const char *id, td_arena *arena, td_fprint *ou
     return TD_DB_OK;
 }
 
+td_db_rc td_prov_exact_set(td_txn *txn, uint64_t body_hash, const char *id)
+{
+    unsigned char hk[9];
+    s_hash_key(body_hash, hk);
+    size_t idlen = strlen(id);
+    if (idlen + 1 > TD_DB_MAX_KEY)
+        return TD_DB_OK;
+    return td_txn_put(txn, TD_DBI_PROV, hk, sizeof hk, id, idlen);
+}
+
 td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **id)
 {
     unsigned char hk[9];
@@ -230,20 +240,6 @@ td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **
 }
 
 /* ---- comparison --------------------------------------------------------- */
-
-static double s_dice(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
-{
-    size_t i = 0, j = 0, common = 0;
-    while (i < na && j < nb) {
-        if (a[i] == b[j])
-            common++, i++, j++;
-        else if (a[i] < b[j])
-            i++;
-        else
-            j++;
-    }
-    return na + nb ? 2.0 * (double)common / (double)(na + nb) : 0.0;
-}
 
 /* Does `body` credit `src` ("(Reuters)", "Reuters reported", "according to
  * Reuters", "told Reuters", "Reuters said", "citing Reuters")? */
@@ -270,14 +266,68 @@ static bool s_credits(const char *body, const char *src)
     return false;
 }
 
-static double s_share(const td_fprint *a, const td_fprint *b, double *mean)
+/* The terms of one fingerprint by hash: for each term, the sentences that
+ * hold it (a term appears at most once per sentence). Comparing sentence
+ * sets through it costs the postings of the other side's terms, not the
+ * product of the two sentence counts. */
+#define TAB_BITS 12
+#define TAB_MAX (TD_PROV_SENTENCES * TD_PROV_TERMS)
+typedef struct {
+    int16_t head[1 << TAB_BITS];
+    uint32_t term[TAB_MAX];
+    uint8_t sent[TAB_MAX];
+    int16_t next[TAB_MAX];
+} s_tab;
+
+static unsigned s_slot(uint32_t t)
+{
+    return (t * 2654435761u) >> (32 - TAB_BITS);
+}
+
+static void s_tab_build(s_tab *tab, const td_fprint *f)
+{
+    memset(tab->head, 0xff, sizeof tab->head);
+    int16_t n = 0;
+    for (uint32_t j = 0; j < f->n_sent && j < TD_PROV_SENTENCES; j++)
+        for (uint8_t k = 0; k < f->sent_n[j] && n < TAB_MAX; k++) {
+            unsigned h = s_slot(f->sent[j][k]);
+            tab->term[n] = f->sent[j][k];
+            tab->sent[n] = (uint8_t)j;
+            tab->next[n] = tab->head[h];
+            tab->head[h] = n++;
+        }
+}
+
+/* For each sentence of `a`, the best Dice overlap of its terms with a
+ * sentence of `b` (`tb`: b's table): the mean of those, and the share of
+ * a's sentences found (nearly) verbatim. */
+static double s_share(const td_fprint *a, const td_fprint *b, const s_tab *tb, double *mean)
 {
     size_t same = 0;
     double sum = 0;
+    uint8_t common[TD_PROV_SENTENCES];
+    uint8_t touched[TD_PROV_SENTENCES];
+    uint32_t mark[TD_PROV_SENTENCES] = {0};
     for (uint32_t i = 0; i < a->n_sent; i++) {
+        size_t nt = 0;
+        for (uint8_t k = 0; k < a->sent_n[i]; k++) {
+            uint32_t t = a->sent[i][k];
+            for (int16_t e = tb->head[s_slot(t)]; e >= 0; e = tb->next[e]) {
+                if (tb->term[e] != t)
+                    continue;
+                uint8_t j = tb->sent[e];
+                if (mark[j] != i + 1) {
+                    mark[j] = i + 1;
+                    touched[nt++] = j;
+                    common[j] = 0;
+                }
+                common[j]++;
+            }
+        }
         double best = 0;
-        for (uint32_t j = 0; j < b->n_sent && best < 1.0; j++) {
-            double d = s_dice(a->sent[i], a->sent_n[i], b->sent[j], b->sent_n[j]);
+        for (size_t x = 0; x < nt; x++) {
+            uint8_t j = touched[x];
+            double d = 2.0 * common[j] / (double)(a->sent_n[i] + b->sent_n[j]);
             if (d > best)
                 best = d;
         }
@@ -299,9 +349,20 @@ void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old
     if (nw->n_sent == 0 || old->n_sent == 0)
         return;
     double mean_old;
-    m->same = s_share(nw, old, &m->overlap);
-    double same_old = s_share(old, nw, &mean_old);
-    m->credit = s_credits(body, old->source);
+    s_tab *tab = malloc(sizeof *tab);
+    if (!tab)
+        return;
+    s_tab_build(tab, old);
+    m->same = s_share(nw, old, tab, &m->overlap);
+    if (m->same < 0.5 && m->overlap < REWRITE_CREDIT) {
+        free(tab); /* too little in common for any verdict below */
+        return;
+    }
+    s_tab_build(tab, nw);
+    double same_old = s_share(old, nw, tab, &mean_old);
+    free(tab);
+    /* the credit cue is looked for only when it could make a rewrite */
+    m->credit = m->overlap >= REWRITE_CREDIT && s_credits(body, old->source);
     bool similar_len = nw->ntok * 10 >= old->ntok * 9 && old->ntok * 10 >= nw->ntok * 9;
     if ((m->hamming <= NEAR_BITS && nw->ntok >= 20 && m->same >= COPY_SAME) ||
         (nw->n_sent >= 2 && similar_len && m->same >= COPY_SAME && same_old >= COPY_SAME)) {

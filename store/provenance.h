@@ -44,7 +44,8 @@ typedef struct {
     double overlap;           /* mean best sentence overlap (Dice) of the new one */
     double same;              /* share of the new one's sentences found verbatim */
     int hamming;              /* SimHash distance */
-    bool credit;              /* the new one credits the earlier one's source */
+    bool credit;              /* the new one credits the earlier one's source (looked for
+                               * only when the overlap could make a rewrite) */
 } td_prov_match;
 
 typedef struct td_prov td_prov;
@@ -62,6 +63,9 @@ td_db_rc td_prov_put(td_txn *txn, const char *id, uint64_t body_hash, const td_f
 td_db_rc td_prov_get(td_txn *txn, const char *id, td_arena *arena, td_fprint *out);
 /* The first article stored with this body hash (id in arena). */
 td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **id);
+/* Make `id` the article a body hash leads to (an earlier original that
+ * arrived after its copy). */
+td_db_rc td_prov_exact_set(td_txn *txn, uint64_t body_hash, const char *id);
 
 /* Compare the new article (fingerprint `nw`, cleaned body `body`) with an
  * earlier one `old`; fills *m (kind NULL when it is not derived from it). */

@@ -85,17 +85,31 @@ td_db_rc td_stories_add(td_txn *txn, td_arena *arena, const char *story_id,
     return td_db_story_put(txn, &s);
 }
 
+/* Event `id` to relink: one that is gone or does not decode has no links
+ * to change (*found = false), which is not an error. */
+static td_db_rc s_event_load(td_txn *txn, td_arena *arena, const char *id, td_event *e,
+                             bool *found)
+{
+    td_val raw;
+    td_error err;
+    *found = false;
+    td_db_rc rc = td_db_event_get(txn, id, &raw);
+    if (rc)
+        return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
+    if (td_event_decode(raw.data, raw.len, arena, e, &err) != 0)
+        return TD_DB_OK;
+    *found = true;
+    return TD_DB_OK;
+}
+
 td_db_rc td_stories_relate(td_txn *txn, td_arena *arena, const char *event_id,
                            const char *other)
 {
-    td_val raw;
     td_event e;
-    td_error err;
-    td_db_rc rc = td_db_event_get(txn, event_id, &raw);
-    if (rc)
-        return rc == TD_DB_NOTFOUND ? TD_DB_OK : rc;
-    if (td_event_decode(raw.data, raw.len, arena, &e, &err) != 0)
-        return TD_DB_OK;
+    bool found;
+    td_db_rc rc = s_event_load(txn, arena, event_id, &e, &found);
+    if (rc != TD_DB_OK || !found)
+        return rc;
     if (e.n_related >= TD_STORIES_RELATED)
         return TD_DB_OK;
     for (size_t i = 0; i < e.n_related; i++)
@@ -107,5 +121,34 @@ td_db_rc td_stories_relate(td_txn *txn, td_arena *arena, const char *event_id,
     memcpy(r, e.related, e.n_related * sizeof *r);
     r[e.n_related++] = (char *)other;
     e.related = r;
+    return td_db_event_put(txn, &e, e.last_seen);
+}
+
+td_db_rc td_stories_rerelate(td_txn *txn, td_arena *arena, const char *event_id,
+                             const char *from, const char *to)
+{
+    td_event e;
+    bool found;
+    td_db_rc rc = s_event_load(txn, arena, event_id, &e, &found);
+    if (rc != TD_DB_OK || !found)
+        return rc;
+    size_t w = 0;
+    bool changed = false, have_to = false;
+    for (size_t i = 0; i < e.n_related; i++)
+        have_to = have_to || strcmp(e.related[i], to) == 0;
+    for (size_t i = 0; i < e.n_related; i++) {
+        if (strcmp(e.related[i], from) == 0) {
+            changed = true;
+            if (have_to || strcmp(event_id, to) == 0)
+                continue;
+            e.related[w++] = (char *)to;
+            have_to = true;
+        } else {
+            e.related[w++] = e.related[i];
+        }
+    }
+    if (!changed)
+        return TD_DB_OK;
+    e.n_related = w;
     return td_db_event_put(txn, &e, e.last_seen);
 }

@@ -29,4 +29,9 @@ td_db_rc td_stories_add(td_txn *txn, td_arena *arena, const char *story_id,
 td_db_rc td_stories_relate(td_txn *txn, td_arena *arena, const char *event_id,
                            const char *other);
 
+/* In the `related` list of `event_id`, event `from` (merged away) becomes
+ * `to`. */
+td_db_rc td_stories_rerelate(td_txn *txn, td_arena *arena, const char *event_id,
+                             const char *from, const char *to);
+
 #endif
