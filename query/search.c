@@ -12,6 +12,10 @@
 #define B 0.75
 #define POS_CAP 1024
 #define CURSOR_FORMAT 1
+#ifndef EXACT_DF
+#define EXACT_DF 4096      /* a lead clause this short is evaluated whole: exact totals */
+#endif
+#define SAFE (1 + 1e-9)   /* bounds are computed apart from scores: keep rounding on the safe side */
 
 enum { N_TERM, N_PHRASE, N_OR };
 
@@ -51,6 +55,7 @@ static s_node *s_term(s_ctx *c, const char *term, double w, size_t *idf_i)
         !(n->pl = td_plist_open(c->txn, c->arena, term, strlen(term))))
         return NULL;
     c->lists[c->n_lists++] = n->pl;
+    td_plist_set_bm25(n->pl, K1, B, c->st->avgdl);
     n->kind = N_TERM;
     n->w = w;
     n->df = td_plist_df(n->pl);
@@ -58,7 +63,10 @@ static s_node *s_term(s_ctx *c, const char *term, double w, size_t *idf_i)
         size_t i = (*idf_i)++;
         if (i < TD_QP_MAX_TERMS) {
             if (i >= c->st->n_idf) {   /* not pinned: compute and remember */
-                double N = (double)c->st->n, df = (double)n->df;
+                /* df counts replaced versions too (never decremented):
+                 * capped at N so that idf stays positive — block bounds
+                 * are upper bounds only for non-negative weights */
+                double N = (double)c->st->n, df = fmin((double)n->df, N);
                 c->st->idf[i] = (float)log(1 + (N - df + 0.5) / (df + 0.5));
                 c->st->n_idf = i + 1;
             }
@@ -175,11 +183,16 @@ static double s_score(s_ctx *c, s_node *n, uint32_t doc)
 static double s_ub(s_ctx *c, s_node *n, uint32_t d, uint32_t *end)
 {
     if (n->kind == N_TERM) {
+        if (n->w == 0) {   /* a filter: scores nothing, bounds nothing */
+            *end = TD_IX_NONE;
+            return 0;
+        }
         td_ix_header h;
         if (!td_plist_block(n->pl, d, &h))
             return -1;
         *end = h.last;
-        return n->w == 0 ? 0 : n->w * s_bm25(c, n->idf, h.max_tf, h.min_dl);
+        (void)c;
+        return n->w * n->idf * (K1 + 1) * td_plist_bound(n->pl);
     }
     double sum = 0;
     bool any = false;
@@ -367,39 +380,94 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
     uint64_t count = 0;
     bool pruned = false;
     uint32_t d = 1;
+    /* block-max window: every clause's current block covers [d, wend];
+     * wub[i] bounds clause i there, wsum all of them */
+    double *wub = td_arena_alloc(arena, nm * sizeof *wub), wsum = 0;
+    uint32_t wend = 0;
+    bool wvalid = false, prune = !o->count && must[0]->df > EXACT_DF;
+    if (!wub)
+        goto done;
     while (d != TD_IX_NONE && d <= st->ceiling) {
-        bool full = nh == cap;
+        bool full = nh == cap && prune;
+        double theta = full ? res->hits[0].score : 0;
         if (full) {
-            double ub = 0;
-            uint32_t end = TD_IX_NONE;
-            bool gone = false;
-            for (size_t i = 0; i < nm && !gone; i++) {
-                uint32_t e;
-                double u = s_ub(c, must[i], d, &e);
-                if (u < 0)
-                    gone = true;
-                ub += u;
-                if (e < end)
-                    end = e;
+            if (!wvalid || d > wend) {
+                bool gone = false;
+                wsum = 0;
+                wend = TD_IX_NONE;
+                for (size_t i = 0; i < nm && !gone; i++) {
+                    uint32_t e;
+                    wub[i] = s_ub(c, must[i], d, &e);
+                    if (wub[i] < 0)
+                        gone = true;
+                    wsum += wub[i];
+                    if (e < wend)
+                        wend = e;
+                }
+                if (gone)
+                    break;
+                wvalid = true;
             }
-            if (gone)
-                break;
-            if (ub < res->hits[0].score) {
+            if (wsum * SAFE < theta) {
+                /* no document of the window can enter the top k */
                 pruned = true;
-                d = end == TD_IX_NONE ? end : end + 1;
+                d = wend == TD_IX_NONE ? wend : wend + 1;
+                wvalid = false;
                 continue;
             }
         }
-        uint32_t x = s_next(c, must[0], d);
+        uint32_t x;
+        if (full && must[0]->kind == N_TERM && must[0]->w > 0) {
+            /* a plain lead term: scan its decoded block for the first
+             * posting that could still enter the top k with the other
+             * clauses at their bounds, without touching the other lists */
+            double wl = must[0]->w * must[0]->idf * (K1 + 1);
+            double need = (theta / SAFE - (wsum - wub[0])) / wl * (1 - 1e-9);
+            bool skipped;
+            uint32_t y = td_plist_scan(must[0]->pl, d, wend, need, &skipped);
+            must[0]->started = false;   /* the cursor moved: ask it again */
+            pruned |= skipped;
+            if (y == TD_IX_NONE)
+                break;
+            if (y > wend) {
+                d = y;
+                wvalid = false;
+                continue;
+            }
+            d = y;
+        }
+        x = s_next(c, must[0], d);
         if (x == TD_IX_NONE || x > st->ceiling)
             break;
+        if (full && x > wend) {
+            d = x;   /* left the window: bound the next one first */
+            wvalid = false;
+            continue;
+        }
+        /* all clauses must match; once the heap is full, each clause's
+         * score is added as soon as it matched and the document is dropped
+         * when even the other clauses' bounds cannot lift it above the
+         * k-th score (MaxScore within the window) */
         bool ok = true;
-        for (size_t i = 1; i < nm; i++) {
-            uint32_t y = s_next(c, must[i], x);
-            if (y != x) {
-                d = y;
-                ok = false;
-                break;
+        double sc = 0, rest = wsum;
+        for (size_t i = 0; i < nm; i++) {
+            if (i > 0) {
+                uint32_t y = s_next(c, must[i], x);
+                if (y != x) {
+                    d = y;
+                    ok = false;
+                    break;
+                }
+            }
+            sc += s_score(c, must[i], x);
+            if (full) {
+                rest -= wub[i];
+                if ((sc + rest) * SAFE < theta) {
+                    pruned = true;
+                    d = x + 1;
+                    ok = false;
+                    break;
+                }
             }
         }
         if (!ok)
@@ -417,13 +485,10 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
                 (o->until != TD_TIME_NONE && doc.published_at > o->until))
                 continue;
         }
-        double s = 0;
-        for (size_t i = 0; i < nm; i++)
-            s += s_score(c, must[i], x);
         count++;   /* every page reports the same total */
-        if (o->after && !s_better(o->after_score, o->after_doc, s, x))
+        if (o->after && !s_better(o->after_score, o->after_doc, sc, x))
             continue;   /* on an earlier page */
-        s_push(res->hits, &nh, cap, s, x);
+        s_push(res->hits, &nh, cap, sc, x);
     }
     qsort(res->hits, nh, sizeof *res->hits, s_hit_cmp);
     res->more = nh > o->k;
@@ -481,7 +546,7 @@ int td_search_cursor_unpack(const unsigned char *buf, size_t len, td_search_stat
         return -1;
     memcpy(st->idf, p, 4 * st->n_idf);
     for (size_t i = 0; i < st->n_idf; i++)
-        if (!isfinite(st->idf[i]))
+        if (!isfinite(st->idf[i]) || st->idf[i] < 0)   /* bounds need weights >= 0 */
             return -1;
     return 0;
 }
@@ -496,6 +561,17 @@ static bool s_matches(const td_qparsed *q, const char *stem)
     return false;
 }
 
+/* First bytes of the query's stems (a token whose norm starts otherwise
+ * cannot stem to one of them in English: Porter2 strips suffixes only). */
+static void s_first_bytes(const td_qparsed *q, bool set[256])
+{
+    memset(set, 0, 256 * sizeof *set);
+    for (size_t i = 0; i < q->n_must; i++)
+        for (size_t j = 0; j < q->must[i].n_alts; j++)
+            for (size_t k = 0; k < q->must[i].alts[j].n; k++)
+                set[(unsigned char)q->must[i].alts[j].stems[k][0]] = true;
+}
+
 char *td_search_snippet(td_tokenizer *tk, const char *body, const char *lang,
                         const td_qparsed *q, size_t words, td_arena *arena)
 {
@@ -508,13 +584,34 @@ char *td_search_snippet(td_tokenizer *tk, const char *body, const char *lang,
     bool *hit = td_arena_alloc(arena, MAXT * sizeof *hit);
     if (!st || !en || !hit)
         return NULL;
-    td_tokenizer_begin(tk, body, len, lang);
+    /* English (most articles): tokenise without stemming — boundaries and
+     * norms do not depend on the language outside the eliding ones — and
+     * stem only the tokens that start like a query stem. Stemming every
+     * token was most of the cost of a search with few matches. */
+    bool fast = lang && strcmp(lang, "en") == 0;
+    bool first[256];
+    if (fast) {
+        s_first_bytes(q, first);
+        td_tokenizer_begin_lang(tk, body, len, TD_LANG_ZH);   /* ZH: no stemmer, no stop words */
+    } else {
+        td_tokenizer_begin(tk, body, len, lang);
+    }
     td_token t;
     size_t n = 0;
     while (n < MAXT && td_tokenizer_next(tk, &t)) {
         st[n] = t.start;
         en[n] = t.end;
-        hit[n] = !t.stop && s_matches(q, t.stem);
+        if (!fast) {
+            hit[n] = !t.stop && s_matches(q, t.stem);
+        } else if (!first[(unsigned char)t.norm[0]]) {
+            hit[n] = false;
+        } else if (t.kind != TD_TOK_WORD) {
+            hit[n] = s_matches(q, t.norm);   /* numbers and CJK: the stem is the norm */
+        } else {
+            size_t sl;
+            hit[n] = !td_lang_is_stop(TD_LANG_EN, t.norm, t.norm_len) &&
+                     s_matches(q, td_tokenizer_stem(tk, TD_LANG_EN, t.norm, t.norm_len, &sl));
+        }
         n++;
     }
     if (!n)

@@ -4,9 +4,13 @@
  * must match, NOT items and retired versions must not, filters are
  * zero-weight clauses over the reserved entity/source terms. Scores are
  * BM25 (k1 1.2, b 0.75) on a title-boosted term frequency. Top-k with
- * block-max pruning: a block whose header bound cannot beat the k-th score
- * is skipped undecoded; once that happened `total` is an estimate
- * (exact == false).
+ * block-max pruning: once the heap is full, a docno window whose block
+ * bounds (headers only) cannot beat the k-th score is skipped undecoded,
+ * and inside a window a candidate is dropped as soon as its partial score
+ * plus the other clauses' bounds cannot (MaxScore). The hits are the same
+ * as without pruning; `total` is then an estimate (exact == false). A
+ * query whose rarest clause has at most 4096 postings is evaluated whole
+ * (exact total).
  *
  * Paging: td_search_stats are pinned by the first page and carried in the
  * cursor with the last hit's (score, docno), so later pages rank with the
@@ -41,7 +45,7 @@ typedef struct {
     double after_score;
     uint32_t after_doc;
     bool pinned;              /* use *stats as given (from a cursor) */
-    bool count;               /* keep counting matches after the heap fills */
+    bool count;               /* no pruning: every match is scored, total exact */
 } td_search_opts;
 
 typedef struct {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "assign.h"
 #include "index_read.h"
 #include "log.h"
 #include "search.h"
@@ -34,6 +35,11 @@ int td_q_event_docs(td_qctx *ctx, const char *event, uint32_t **docs, size_t *n)
     td_error err;
     if (td_event_decode(raw.data, raw.len, ctx->arena, &e, &err) != 0)
         return td_q_fail(ctx, TD_E_INTERNAL, "event does not decode: %s", err.message);
+    /* all the event's articles (the record embeds only the first ones) */
+    if (e.articles > e.n_article_ids &&
+        td_assign_event_articles(ctx->txn, &e, ctx->arena, &e.article_ids,
+                                 &e.n_article_ids) != TD_DB_OK)
+        return td_q_fail(ctx, TD_E_INTERNAL, "reading the event's articles");
     uint32_t *v = td_arena_alloc(ctx->arena, (e.n_article_ids + 1) * sizeof *v);
     if (!v)
         return td_q_fail(ctx, TD_E_INTERNAL, "out of memory");

@@ -332,7 +332,7 @@ static int s_block_load(td_index *self, const void *buf, size_t len, td_ix_posti
     td_ix_posting *p = td_arena_alloc(self->arena, (size_t)n * sizeof *p);
     if (!p)
         return -1;
-    const unsigned char *r = (const unsigned char *)buf + TD_IX_HEADER + h.docs_len;
+    const unsigned char *r = (const unsigned char *)buf + h.hdr_len + h.docs_len;
     const unsigned char *end = (const unsigned char *)buf + len;
     for (int i = 0; i < n; i++) {
         uint32_t np, v, last = 0;

@@ -1,6 +1,7 @@
 /* index_block.c — byte layout of the search index; see index_block.h. */
 #include "index_block.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void td_ix_put_u32(unsigned char *p, uint32_t v)
@@ -52,30 +53,73 @@ size_t td_ix_key(const char *term, size_t tlen, uint32_t first, unsigned char *o
 
 size_t td_ix_block_bound(const td_ix_posting *p, size_t n)
 {
-    size_t b = TD_IX_HEADER;
+    size_t b = TD_IX_HEADER + 4 * TD_IX_PTS;
     for (size_t i = 0; i < n; i++)
         b += 4 * 5 + 5 + 5 * (p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS);
     return b;
 }
 
+static int s_pt_cmp(const void *a, const void *b)
+{
+    const td_ix_point *x = a, *y = b;
+    if (x->tf != y->tf)
+        return x->tf > y->tf ? -1 : 1;   /* tf high first */
+    return (x->dl > y->dl) - (x->dl < y->dl);
+}
+
+/* The Pareto frontier of (tf high, dl low) of the postings, at most
+ * TD_IX_PTS points; returns how many. */
+static size_t s_frontier(const td_ix_posting *p, size_t n, td_ix_point *out)
+{
+    td_ix_point all[TD_IX_BLOCK];
+    for (size_t i = 0; i < n; i++) {
+        float tf = td_ix_tf(p[i].tt, p[i].tb);
+        uint32_t up = tf >= 65535.0f ? 65535u : (uint32_t)tf;
+        if ((float)up < tf)
+            up++;   /* round up: a bound never falls below a score */
+        all[i].tf = (uint16_t)up;
+        all[i].dl = (uint16_t)(p[i].dl > 65535 ? 65535 : p[i].dl);
+    }
+    qsort(all, n, sizeof *all, s_pt_cmp);
+    td_ix_point f[TD_IX_BLOCK];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || all[i].dl < f[k - 1].dl)
+            f[k++] = all[i];   /* tf descending, dl strictly descending */
+    while (k > TD_IX_PTS) {
+        /* merge neighbours into their corner (higher tf, lower dl): it
+         * dominates both, so the bound stays safe, only less tight */
+        size_t m = 0;
+        for (size_t i = 0; i < k; i += 2) {
+            if (i + 1 < k)
+                f[m++] = (td_ix_point){f[i].tf, f[i + 1].dl};
+            else
+                f[m++] = f[i];
+        }
+        k = m;
+    }
+    memcpy(out, f, k * sizeof *out);
+    return k;
+}
+
 size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out)
 {
-    unsigned char *w = out + TD_IX_HEADER;
-    float max_tf = 0;
-    uint32_t min_dl = UINT32_MAX, prev = p[0].doc;
+    td_ix_point pts[TD_IX_PTS];
+    size_t npts = s_frontier(p, n, pts);
+    size_t hl = TD_IX_HEADER + 4 * npts;
+    unsigned char *w = out + hl;
+    uint32_t prev = p[0].doc;
     for (size_t i = 0; i < n; i++) {
         w += td_ix_put_varint(w, p[i].doc - prev);
+        prev = p[i].doc;
+    }
+    for (size_t i = 0; i < n; i++) {
         w += td_ix_put_varint(w, p[i].tt);
         w += td_ix_put_varint(w, p[i].tb);
-        w += td_ix_put_varint(w, p[i].dl);
-        prev = p[i].doc;
-        float tf = td_ix_tf(p[i].tt, p[i].tb);
-        if (tf > max_tf)
-            max_tf = tf;
-        if (p[i].dl < min_dl)
-            min_dl = p[i].dl;
     }
-    uint32_t docs_len = (uint32_t)(w - out - TD_IX_HEADER);
+    for (size_t i = 0; i < n; i++)
+        w += td_ix_put_varint(w, p[i].dl);
+    uint32_t docs_len = (uint32_t)(w - out - hl);
     for (size_t i = 0; i < n; i++) {
         uint32_t np = p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS, last = 0;
         w += td_ix_put_varint(w, np);
@@ -85,58 +129,107 @@ size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out)
         }
     }
     out[0] = TD_IX_FORMAT;
-    out[1] = 0;
+    out[1] = (unsigned char)npts;
     out[2] = (unsigned char)(n >> 8);
     out[3] = (unsigned char)n;
     td_ix_put_u32(out + 4, p[0].doc);
     td_ix_put_u32(out + 8, p[n - 1].doc);
-    uint32_t fb;
-    memcpy(&fb, &max_tf, 4);
-    td_ix_put_u32(out + 12, fb);
-    td_ix_put_u32(out + 16, min_dl);
-    td_ix_put_u32(out + 20, docs_len);
+    td_ix_put_u32(out + 12, docs_len);
+    for (size_t i = 0; i < npts; i++) {
+        unsigned char *q = out + TD_IX_HEADER + 4 * i;
+        q[0] = (unsigned char)(pts[i].tf >> 8);
+        q[1] = (unsigned char)pts[i].tf;
+        q[2] = (unsigned char)(pts[i].dl >> 8);
+        q[3] = (unsigned char)pts[i].dl;
+    }
     return (size_t)(w - out);
 }
 
 int td_ix_header_read(const void *buf, size_t len, td_ix_header *h)
 {
     const unsigned char *p = buf;
-    if (len < TD_IX_HEADER || p[0] != TD_IX_FORMAT)
+    if (len < TD_IX_HEADER || (p[0] != TD_IX_FORMAT && p[0] != 1))
         return -1;
+    h->format = p[0];
     h->n = (uint16_t)(p[2] << 8 | p[3]);
     h->first = td_ix_get_u32(p + 4);
     h->last = td_ix_get_u32(p + 8);
-    uint32_t fb = td_ix_get_u32(p + 12);
-    memcpy(&h->max_tf, &fb, 4);
-    h->min_dl = td_ix_get_u32(p + 16);
-    h->docs_len = td_ix_get_u32(p + 20);
+    if (p[0] == 1) {
+        /* format 1: one corner (max tf, min length) bounds the block */
+        if (len < TD_IX_HEADER_V1)
+            return -1;
+        uint32_t fb = td_ix_get_u32(p + 12);
+        float tf;
+        memcpy(&tf, &fb, 4);
+        uint32_t dl = td_ix_get_u32(p + 16);
+        h->npts = 1;
+        h->pts[0].tf = !(tf < 65535.0f) ? 65535 : (uint16_t)(tf + 0.999f);
+        h->pts[0].dl = (uint16_t)(dl > 65535 ? 65535 : dl);
+        h->hdr_len = TD_IX_HEADER_V1;
+        h->docs_len = td_ix_get_u32(p + 20);
+    } else {
+        h->npts = p[1];
+        h->hdr_len = TD_IX_HEADER + 4u * h->npts;
+        h->docs_len = td_ix_get_u32(p + 12);
+        if (h->npts == 0 || h->npts > TD_IX_PTS || len < h->hdr_len)
+            return -1;
+        for (size_t i = 0; i < h->npts; i++) {
+            const unsigned char *q = p + TD_IX_HEADER + 4 * i;
+            h->pts[i].tf = (uint16_t)(q[0] << 8 | q[1]);
+            h->pts[i].dl = (uint16_t)(q[2] << 8 | q[3]);
+        }
+    }
     if (h->n == 0 || h->n > TD_IX_BLOCK || h->last < h->first ||
-        h->docs_len > len - TD_IX_HEADER)
+        h->docs_len > len - h->hdr_len)
         return -1;
     return 0;
 }
 
-int td_ix_block_docs(const void *buf, size_t len, uint32_t *doc, uint32_t *tt, uint32_t *tb,
-                     uint32_t *dl)
+double td_ix_bound(const td_ix_header *h, double c, double e)
 {
-    td_ix_header h;
-    if (td_ix_header_read(buf, len, &h) != 0)
-        return -1;
-    const unsigned char *p = (const unsigned char *)buf + TD_IX_HEADER, *end = p + h.docs_len;
-    uint32_t d = h.first;
-    for (int i = 0; i < h.n; i++) {
+    double best = 0;
+    for (size_t i = 0; i < h->npts; i++) {
+        if (h->pts[i].tf == 65535)
+            return 1.0;
+        double tf = h->pts[i].tf, f = tf / (tf + c + e * h->pts[i].dl);
+        if (f > best)
+            best = f;
+    }
+    return best;
+}
+
+/* Varint with the bounds checked once for the common case. */
+static inline size_t s_varint(const unsigned char *p, const unsigned char *end, uint32_t *v)
+{
+    if (p < end && p[0] < 0x80) {
+        *v = p[0];
+        return 1;
+    }
+    if (end - p >= 2 && p[1] < 0x80) {
+        *v = (uint32_t)(p[0] & 0x7F) | (uint32_t)p[1] << 7;
+        return 2;
+    }
+    return td_ix_get_varint(p, end, v);
+}
+
+/* Format 1: interleaved docno delta, title tf, body tf, length. */
+static int s_docs_v1(const unsigned char *p, const unsigned char *end, const td_ix_header *h,
+                     uint32_t *doc, uint32_t *tt, uint32_t *tb, uint32_t *dl)
+{
+    uint32_t d = h->first;
+    for (int i = 0; i < h->n; i++) {
         uint32_t delta, a, b, c;
         size_t k;
-        if (!(k = td_ix_get_varint(p, end, &delta)))
+        if (!(k = s_varint(p, end, &delta)))
             return -1;
         p += k;
-        if (!(k = td_ix_get_varint(p, end, &a)))
+        if (!(k = s_varint(p, end, &a)))
             return -1;
         p += k;
-        if (!(k = td_ix_get_varint(p, end, &b)))
+        if (!(k = s_varint(p, end, &b)))
             return -1;
         p += k;
-        if (!(k = td_ix_get_varint(p, end, &c)))
+        if (!(k = s_varint(p, end, &c)))
             return -1;
         p += k;
         d += delta;
@@ -145,48 +238,125 @@ int td_ix_block_docs(const void *buf, size_t len, uint32_t *doc, uint32_t *tt, u
         tb[i] = b;
         dl[i] = c;
     }
-    return h.n;
+    return h->n;
 }
 
-int td_ix_block_positions(const void *buf, size_t len, size_t idx, uint32_t *pos, size_t cap)
+int td_ix_block_docnos(const void *buf, size_t len, const td_ix_header *h, uint32_t *doc,
+                       uint32_t *tt, uint32_t *tb, uint32_t *dl, size_t *freq_off)
 {
-    td_ix_header h;
-    if (td_ix_header_read(buf, len, &h) != 0 || idx >= h.n)
-        return -1;
-    const unsigned char *p = (const unsigned char *)buf + TD_IX_HEADER + h.docs_len;
-    const unsigned char *end = (const unsigned char *)buf + len;
-    for (size_t i = 0;; i++) {
-        uint32_t np, v;
-        size_t k = td_ix_get_varint(p, end, &np);
+    const unsigned char *base = buf, *p = base + h->hdr_len, *end = p + h->docs_len;
+    (void)len;
+    if (h->format == 1) {
+        *freq_off = 0;
+        return s_docs_v1(p, end, h, doc, tt, tb, dl);
+    }
+    uint32_t d = h->first;
+    for (int i = 0; i < h->n; i++) {
+        uint32_t delta;
+        size_t k = s_varint(p, end, &delta);
         if (!k)
             return -1;
         p += k;
-        if (i == idx) {
+        d += delta;
+        doc[i] = d;
+    }
+    *freq_off = (size_t)(p - base);
+    return h->n;
+}
+
+int td_ix_block_freqs(const void *buf, size_t len, const td_ix_header *h, size_t freq_off,
+                      uint32_t *tt, uint32_t *tb, uint32_t *dl)
+{
+    (void)len;
+    const unsigned char *base = buf, *p = base + freq_off, *end = base + h->hdr_len + h->docs_len;
+    if (freq_off < h->hdr_len || p > end)
+        return -1;
+    for (int i = 0; i < h->n; i++) {
+        size_t k = s_varint(p, end, &tt[i]);
+        if (!k)
+            return -1;
+        p += k;
+        if (!(k = s_varint(p, end, &tb[i])))
+            return -1;
+        p += k;
+    }
+    for (int i = 0; i < h->n; i++) {
+        size_t k = s_varint(p, end, &dl[i]);
+        if (!k)
+            return -1;
+        p += k;
+    }
+    return h->n;
+}
+
+int td_ix_block_docs(const void *buf, size_t len, uint32_t *doc, uint32_t *tt, uint32_t *tb,
+                     uint32_t *dl)
+{
+    td_ix_header h;
+    size_t off;
+    if (td_ix_header_read(buf, len, &h) != 0)
+        return -1;
+    int n = td_ix_block_docnos(buf, len, &h, doc, tt, tb, dl, &off);
+    if (n < 0 || h.format == 1)
+        return n;
+    return td_ix_block_freqs(buf, len, &h, off, tt, tb, dl);
+}
+
+int td_ix_block_positions_at(const void *buf, size_t len, const td_ix_header *h, size_t idx,
+                             size_t *off, size_t *at, uint32_t *pos, size_t cap)
+{
+    if (idx >= h->n)
+        return -1;
+    const unsigned char *base = buf, *end = base + len;
+    if (*off == 0 || *at > idx) {
+        *off = h->hdr_len + h->docs_len;
+        *at = 0;
+    }
+    const unsigned char *p = base + *off;
+    for (;;) {
+        uint32_t np, v;
+        size_t k = s_varint(p, end, &np);
+        if (!k)
+            return -1;
+        if (*at == idx) {
+            const unsigned char *q = p + k;
             uint32_t last = 0;
             size_t got = 0;
             for (uint32_t j = 0; j < np; j++) {
-                if (!(k = td_ix_get_varint(p, end, &v)))
+                if (!(k = s_varint(q, end, &v)))
                     return -1;
-                p += k;
+                q += k;
                 last += v;
                 if (got < cap)
                     pos[got++] = last;
             }
             return (int)got;
         }
+        p += k;
         for (uint32_t j = 0; j < np; j++) {
-            if (!(k = td_ix_get_varint(p, end, &v)))
+            if (!(k = s_varint(p, end, &v)))
                 return -1;
             p += k;
         }
+        (*at)++;
+        *off = (size_t)(p - base);
     }
+}
+
+int td_ix_block_positions(const void *buf, size_t len, size_t idx, uint32_t *pos, size_t cap)
+{
+    td_ix_header h;
+    size_t off = 0, at = 0;
+    if (td_ix_header_read(buf, len, &h) != 0)
+        return -1;
+    return td_ix_block_positions_at(buf, len, &h, idx, &off, &at, pos, cap);
 }
 
 size_t td_ix_doc_encode(const td_ix_doc *d, unsigned char *out, size_t cap)
 {
     if (cap < 13 + d->idlen)
         return 0;
-    out[0] = TD_IX_FORMAT;
+    out[0] = TD_IX_DOC_FORMAT;
     uint64_t t = (uint64_t)d->published_at;
     td_ix_put_u32(out + 1, (uint32_t)(t >> 32));
     td_ix_put_u32(out + 5, (uint32_t)t);
@@ -198,7 +368,7 @@ size_t td_ix_doc_encode(const td_ix_doc *d, unsigned char *out, size_t cap)
 int td_ix_doc_decode(const void *buf, size_t len, td_ix_doc *d)
 {
     const unsigned char *p = buf;
-    if (len < 14 || p[0] != TD_IX_FORMAT)
+    if (len < 14 || p[0] != TD_IX_DOC_FORMAT)
         return -1;
     d->published_at = (int64_t)((uint64_t)td_ix_get_u32(p + 1) << 32 | td_ix_get_u32(p + 5));
     d->dl = td_ix_get_u32(p + 9);

@@ -8,15 +8,22 @@
  *   docs      u32 BE docno -> doc record
  *   docids    article id -> u32 BE docno of the article's live version
  *
- * A block holds up to TD_IX_BLOCK postings of one term in docno order:
- *   header (TD_IX_HEADER bytes): u8 format, u8 0, u16 n, u32 first, u32 last,
- *     f32 max tf (title-boosted), u32 min doc length, u32 docs section bytes
- *   docs section: per posting varint docno delta (first: from `first`),
- *     varint title tf, varint body tf, varint doc length
+ * A block holds up to TD_IX_BLOCK postings of one term in docno order
+ * (format 2; format 1 blocks of older stores are still read, never
+ * extended):
+ *   header (16 + 4 * npts bytes): u8 format, u8 npts, u16 n, u32 first,
+ *     u32 last, u32 docs section bytes, then npts bound points
+ *     (u16 tf, u16 dl): the Pareto frontier of the block's postings in
+ *     (title-boosted tf high, doc length low), at most TD_IX_PTS (neighbours
+ *     merged into a corner that dominates both when there are more)
+ *   docs section, three streams so a reader decodes only what it needs:
+ *     n varint docno deltas (the first from `first`), then n pairs of
+ *     varint title tf / body tf, then n varint doc lengths
  *   positions section: per posting varint count then delta-coded positions
  *     (title tokens from 0, body tokens from TD_IX_BODY_POS)
- * The header alone bounds every score in the block (block-max pruning), so
- * a reader skips a block without decoding it.
+ * The header alone bounds every BM25 score in the block for any average
+ * document length (td_ix_bound: exact when the frontier fits), so a reader
+ * skips a block without decoding it (block-max pruning).
  *
  * Bump TD_IX_FORMAT (and TD_RECORD_VERSION) when any of this changes.
  */
@@ -27,9 +34,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TD_IX_FORMAT 1
-#define TD_IX_BLOCK 128          /* postings per full block */
-#define TD_IX_HEADER 24
+#define TD_IX_FORMAT 2          /* posting blocks */
+#define TD_IX_DOC_FORMAT 1      /* doc records */
+#ifndef TD_IX_BLOCK
+#define TD_IX_BLOCK 256          /* postings per full block (256 beat 128 by ~20% at 1M) */
+#endif
+#define TD_IX_HEADER 16          /* fixed part; + 4 bytes per bound point */
+#define TD_IX_HEADER_V1 24       /* format 1: f32 max tf, u32 min length, no points */
+#define TD_IX_PTS 8              /* bound points per block at most */
 #define TD_IX_BODY_POS 4096      /* first body position: phrases never span title/body */
 #define TD_IX_MAX_POS 1024       /* positions kept per posting */
 #define TD_IX_TITLE_BOOST 3.0f   /* a title occurrence counts as this many */
@@ -49,12 +61,19 @@ typedef struct {
     const uint32_t *pos;     /* npos ascending positions */
 } td_ix_posting;
 
+/* A bound point: tf rounded up (UINT16_MAX: unbounded), dl rounded down. */
 typedef struct {
+    uint16_t tf, dl;
+} td_ix_point;
+
+typedef struct {
+    uint8_t format;
+    uint8_t npts;
     uint16_t n;
     uint32_t first, last;
-    float max_tf;
-    uint32_t min_dl;
+    uint32_t hdr_len;        /* bytes before the docs section */
     uint32_t docs_len;
+    td_ix_point pts[TD_IX_PTS];
 } td_ix_header;
 
 /* Title-boosted term frequency of a posting. */
@@ -75,14 +94,33 @@ size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out);
 /* Read a block header; -1 when the value is not a valid block. */
 int td_ix_header_read(const void *buf, size_t len, td_ix_header *h);
 
+/* The largest BM25 saturation tf / (tf + c + e * dl) of any posting the
+ * header covers (c = k1 (1 - b), e = k1 b / avgdl). */
+double td_ix_bound(const td_ix_header *h, double c, double e);
+
 /* Decode the docs section into parallel arrays (TD_IX_BLOCK entries each);
  * returns n, or -1 when damaged. */
 int td_ix_block_docs(const void *buf, size_t len, uint32_t *doc, uint32_t *tt, uint32_t *tb,
                      uint32_t *dl);
 
+/* Lazy decoding for readers: the docnos only (returns n or -1 and sets
+ * *freq_off, where the frequency streams start; for a format 1 block it
+ * decodes everything and sets *freq_off to 0), then, when a posting of the
+ * block is scored, its frequencies and lengths. */
+int td_ix_block_docnos(const void *buf, size_t len, const td_ix_header *h, uint32_t *doc,
+                       uint32_t *tt, uint32_t *tb, uint32_t *dl, size_t *freq_off);
+int td_ix_block_freqs(const void *buf, size_t len, const td_ix_header *h, size_t freq_off,
+                      uint32_t *tt, uint32_t *tb, uint32_t *dl);
+
 /* Positions of the i-th posting (0-based) into pos (cap entries); returns
  * how many, -1 when damaged. Walks the positions section from its start. */
 int td_ix_block_positions(const void *buf, size_t len, size_t i, uint32_t *pos, size_t cap);
+
+/* The same, resuming a walk: *off and *at hold the byte offset and index of the
+ * walk so far (0/0 to start); a later call with i >= *at continues from
+ * there, so reading a block's postings in order costs one pass. */
+int td_ix_block_positions_at(const void *buf, size_t len, const td_ix_header *h, size_t i,
+                             size_t *off, size_t *at, uint32_t *pos, size_t cap);
 
 /* Varints (LEB128). get returns the bytes read, 0 when truncated. */
 size_t td_ix_put_varint(unsigned char *p, uint32_t v);

@@ -13,10 +13,12 @@ struct td_plist {
     unsigned char key[TD_IX_TERM_MAX + 5];
     size_t tlen;
     uint64_t df;
-    bool started, done, have, decoded;
+    bool started, done, have, decoded, freqs, bounded;
     td_val val;                      /* current block */
     td_ix_header h;
     int n, idx;
+    size_t freq_off, pos_off, pos_at;
+    double c, e, bound;              /* BM25 constants; bound of the block */
     uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
 };
 
@@ -92,7 +94,8 @@ static bool s_take(td_plist *self, td_db_rc rc, const td_val *k, const td_val *v
     }
     self->val = *v;
     self->have = true;
-    self->decoded = false;
+    self->decoded = self->freqs = self->bounded = false;
+    self->pos_off = self->pos_at = 0;
     return true;
 }
 
@@ -150,17 +153,22 @@ uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
         if (!td_plist_block(self, d, &h))
             return TD_IX_NONE;
         if (!self->decoded) {
-            self->n = td_ix_block_docs(self->val.data, self->val.len, self->doc, self->tt,
-                                       self->tb, self->dl);
+            /* docnos only: most postings of a block are never scored */
+            self->n = td_ix_block_docnos(self->val.data, self->val.len, &self->h, self->doc,
+                                         self->tt, self->tb, self->dl, &self->freq_off);
             if (self->n <= 0) {
                 self->done = true;
                 return TD_IX_NONE;
             }
             self->decoded = true;
+            self->freqs = self->freq_off == 0;   /* format 1 decodes all at once */
             self->idx = 0;
         }
-        while (self->idx < self->n && self->doc[self->idx] < d)
-            self->idx++;
+        if (self->doc[self->n - 1] < d)
+            self->idx = self->n;
+        else
+            while (self->doc[self->idx] < d)
+                self->idx++;
         if (self->idx < self->n)
             return self->doc[self->idx];
         d = self->h.last + 1;   /* a damaged header; move on */
@@ -169,14 +177,67 @@ uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
     }
 }
 
-void td_plist_freq(const td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl)
+void td_plist_freq(td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl)
 {
+    if (!self->freqs) {
+        if (td_ix_block_freqs(self->val.data, self->val.len, &self->h, self->freq_off,
+                              self->tt, self->tb, self->dl) < 0) {
+            td_warn("damaged posting block (term of %zu bytes)", self->tlen);
+            memset(self->tt, 0, sizeof self->tt);
+            memset(self->tb, 0, sizeof self->tb);
+            memset(self->dl, 0, sizeof self->dl);
+        }
+        self->freqs = true;
+    }
     *tt = self->tt[self->idx];
     *tb = self->tb[self->idx];
     *dl = self->dl[self->idx];
 }
 
-int td_plist_positions(const td_plist *self, uint32_t *pos, size_t cap)
+int td_plist_positions(td_plist *self, uint32_t *pos, size_t cap)
 {
-    return td_ix_block_positions(self->val.data, self->val.len, (size_t)self->idx, pos, cap);
+    return td_ix_block_positions_at(self->val.data, self->val.len, &self->h, (size_t)self->idx,
+                                    &self->pos_off, &self->pos_at, pos, cap);
+}
+
+uint32_t td_plist_scan(td_plist *self, uint32_t d, uint32_t end, double need, bool *skipped)
+{
+    uint32_t x = td_plist_next_geq(self, d);
+    *skipped = false;
+    if (x == TD_IX_NONE || x > end || x > self->h.last)
+        return x;
+    if (!self->freqs) {
+        uint32_t tt, tb, dl;
+        td_plist_freq(self, &tt, &tb, &dl);   /* decodes the block's frequencies */
+    }
+    const double c = self->c, e = self->e;
+    for (int i = self->idx; i < self->n && self->doc[i] <= end; i++) {
+        double tf = (double)td_ix_tf(self->tt[i], self->tb[i]);
+        if (tf >= need * (tf + c + e * self->dl[i])) {   /* saturation >= need */
+            self->idx = i;
+            return self->doc[i];
+        }
+        *skipped = true;
+    }
+    /* nothing in [d, end] reaches `need`: leave the cursor after end */
+    return td_plist_next_geq(self, end == TD_IX_NONE ? end : end + 1) == TD_IX_NONE
+               ? TD_IX_NONE
+               : end + 1;
+}
+
+void td_plist_set_bm25(td_plist *self, double k1, double b, double avgdl)
+{
+    self->c = k1 * (1 - b);
+    self->e = k1 * b / avgdl;
+}
+
+double td_plist_bound(td_plist *self)
+{
+    if (!self->have)
+        return 0;
+    if (!self->bounded) {
+        self->bound = td_ix_bound(&self->h, self->c, self->e);
+        self->bounded = true;
+    }
+    return self->bound;
 }

@@ -34,11 +34,28 @@ bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h);
 /* First docno >= d (TD_IX_NONE at the end); becomes the current posting. */
 uint32_t td_plist_next_geq(td_plist *self, uint32_t d);
 
-/* Frequencies and length of the current posting. */
-void td_plist_freq(const td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl);
+/* Frequencies and length of the current posting (decoded on the first call
+ * in a block: postings that are never scored are never decoded). */
+void td_plist_freq(td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl);
 
-/* Positions of the current posting into pos (cap); count or -1. */
-int td_plist_positions(const td_plist *self, uint32_t *pos, size_t cap);
+/* Positions of the current posting into pos (cap); count or -1. Reading a
+ * block's postings in docno order walks its positions section once. */
+int td_plist_positions(td_plist *self, uint32_t *pos, size_t cap);
+
+/* First docno in [d, end] whose BM25 saturation reaches `need`, the cursor
+ * left on it; when none, end + 1 (or TD_IX_NONE when the list is over).
+ * *skipped tells whether postings were passed over.
+ * `end` must not pass the current block (a block-max window): the loop
+ * reads the decoded block's arrays directly, a few ns per posting. */
+uint32_t td_plist_scan(td_plist *self, uint32_t d, uint32_t end, double need, bool *skipped);
+
+/* BM25 parameters for td_plist_bound (k1, b, average document length). */
+void td_plist_set_bm25(td_plist *self, double k1, double b, double avgdl);
+
+/* Largest tf saturation tf / (tf + k1 (1 - b + b dl / avgdl)) of any
+ * posting of the block td_plist_block last returned (computed once per
+ * block from its header): times idf (k1 + 1) it bounds the block's scores. */
+double td_plist_bound(td_plist *self);
 
 /* Reading the `terms` and `docs` databases. */
 uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen);

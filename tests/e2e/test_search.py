@@ -124,6 +124,24 @@ class FixtureSearch(unittest.TestCase):
         tail = self.c.result("changes.since", seq=seqs[-2], limit=10)
         self.assertEqual([m["seq"] for m in tail["changes"]], [seqs[-1]])
 
+    def test_5b_replaced_versions(self):
+        # an updated article is found by its new words only, once: the old
+        # version's postings stay in the index but are filtered out
+        art = {"type": "article", "id": "fx-upd", "source": "Valley Post",
+               "title": "Quarry blasting schedule", "body": "The zephyrine quarry will blast on Tuesday.",
+               "published_at": T0 + 5 * DAY}
+        self.assertEqual(self.c.submit(art)["status"], "stored")
+        self.assertEqual(ids(self.search("zephyrine")), ["fx-upd"])
+        art = dict(art, body="The quarry will blast on Thursday; the ochreous dust warning stands.")
+        self.assertEqual(self.c.submit(art)["status"], "updated")
+        r = self.search("zephyrine")
+        self.assertEqual((ids(r), r["total"]), ([], 0))
+        self.assertEqual(ids(self.search("ochreous")), ["fx-upd"])
+        r = self.search("quarry blast")
+        self.assertEqual((ids(r), r["total"]), (["fx-upd"], 1))
+        self.assertEqual(ids(self.search('"ochreous dust"')), ["fx-upd"])
+        self.assertEqual(ids(self.search('"zephyrine quarry"')), [])
+
     def test_6_hostile_queries(self):
         for q in ['"', '-', 'OR', 'OR OR a', '"unterminated phrase', 'source:', 'entity:""',
                   "\u00e9t\u00e9 \u2014 \U0001F600", "a" * 4000, "x " * 900]:

@@ -28,8 +28,14 @@ static void test_roundtrip(void **state)
     assert_int_equal(h.n, TD_IX_BLOCK);
     assert_int_equal(h.first, 1000);
     assert_int_equal(h.last, 1000 + 7 * (TD_IX_BLOCK - 1));
-    assert_int_equal(h.min_dl, 50);
-    assert_true(h.max_tf == td_ix_tf(1, 2));
+    assert_int_equal(h.format, TD_IX_FORMAT);
+    /* tf 5 (title) and 2 alternate, lengths grow: the frontier is the
+     * shortest of each tf */
+    assert_int_equal(h.npts, 2);
+    assert_int_equal(h.pts[0].tf, 5);
+    assert_int_equal(h.pts[0].dl, 51);
+    assert_int_equal(h.pts[1].tf, 2);
+    assert_int_equal(h.pts[1].dl, 50);
     uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
     assert_int_equal(td_ix_block_docs(buf, len, doc, tt, tb, dl), TD_IX_BLOCK);
     for (uint32_t i = 0; i < TD_IX_BLOCK; i++) {
@@ -39,10 +45,62 @@ static void test_roundtrip(void **state)
     uint32_t got[8];
     assert_int_equal(td_ix_block_positions(buf, len, 77, got, 8), 3);
     assert_int_equal(got[2], TD_IX_BODY_POS + 300 * 77);
+    /* a resumed walk reads the same positions */
+    size_t off = 0, at = 0;
+    for (uint32_t i = 0; i < TD_IX_BLOCK; i += 5) {
+        assert_int_equal(td_ix_block_positions_at(buf, len, &h, i, &off, &at, got, 8), 3);
+        assert_int_equal(got[0], i);
+        assert_int_equal(got[2], TD_IX_BODY_POS + 300 * i);
+    }
+    /* docnos first, frequencies later */
+    size_t foff;
+    memset(tt, 0xff, sizeof tt);
+    assert_int_equal(td_ix_block_docnos(buf, len, &h, doc, tt, tb, dl, &foff), TD_IX_BLOCK);
+    assert_int_equal(doc[5], p[5].doc);
+    assert_int_equal(td_ix_block_freqs(buf, len, &h, foff, tt, tb, dl), TD_IX_BLOCK);
+    assert_int_equal(tt[3], 1);
+    assert_int_equal(tb[3], 2);
+    assert_int_equal(dl[3], 53);
     /* damaged or truncated values are refused, never read past */
     for (size_t cut = 0; cut < len; cut += 37)
         (void)td_ix_block_docs(buf, cut, doc, tt, tb, dl);
     assert_int_equal(td_ix_header_read(buf, 10, &h), -1);
+}
+
+static uint32_t s_rng = 12345;
+static uint32_t s_rand(void)
+{
+    s_rng = s_rng * 1103515245u + 12345u;
+    return s_rng >> 8;
+}
+
+/* The header bound is never below any posting's BM25 saturation, for any
+ * average length, also when the frontier had to be merged. */
+static void test_bound_safe(void **state)
+{
+    (void)state;
+    static unsigned char buf[1 << 16];
+    td_ix_posting p[TD_IX_BLOCK];
+    for (int round = 0; round < 200; round++) {
+        size_t n = 1 + s_rand() % TD_IX_BLOCK;
+        for (size_t i = 0; i < n; i++)
+            p[i] = (td_ix_posting){.doc = 10 + (uint32_t)i * 3, .tt = s_rand() % 3,
+                                   .tb = s_rand() % (round % 2 ? 400 : 40),
+                                   .dl = 20 + s_rand() % (round % 3 ? 500 : 70000)};
+        size_t len = td_ix_block_encode(p, n, buf);
+        td_ix_header h;
+        assert_int_equal(td_ix_header_read(buf, len, &h), 0);
+        assert_true(h.npts >= 1 && h.npts <= TD_IX_PTS);
+        for (double avgdl = 50; avgdl < 5000; avgdl *= 1.7) {
+            double c = 1.2 * 0.25, e = 1.2 * 0.75 / avgdl, best = 0;
+            for (size_t i = 0; i < n; i++) {
+                double tf = td_ix_tf(p[i].tt, p[i].tb), f = tf / (tf + c + e * p[i].dl);
+                if (f > best)
+                    best = f;
+            }
+            assert_true(td_ix_bound(&h, c, e) >= best);
+        }
+    }
 }
 
 static void test_keys(void **state)
@@ -61,6 +119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_bound_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

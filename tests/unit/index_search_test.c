@@ -1,0 +1,252 @@
+/* index_search_test.c — the index writer (store/index.c) and ranked
+ * evaluation (query/search.c) over a real LMDB environment: top-k with
+ * block-max pruning returns exactly the hits of an exhaustive evaluation,
+ * replaced versions never match, cursors page without overlap. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "db.h"
+#include "index.h"
+#include "index_read.h"
+#include "qparse.h"
+#include "search.h"
+
+#define DOCS 12000
+#define BATCH 500
+#define VOCAB 300
+
+static const char *SYL[] = {"ka", "lo", "mi", "ra", "ten", "dor", "vel", "sa", "nu", "pri",
+                            "ost", "gal", "ber", "ith", "mar", "zen"};
+
+static uint64_t s_rng = 88172645463325252ull;
+static uint32_t s_rand(uint32_t n)
+{
+    s_rng ^= s_rng << 13;
+    s_rng ^= s_rng >> 7;
+    s_rng ^= s_rng << 17;
+    return (uint32_t)(s_rng % n);
+}
+
+static void s_word(uint32_t i, char *out)
+{
+    snprintf(out, 32, "%s%s%s", SYL[i % 16], SYL[(i / 16) % 16], i >= 256 ? "q" : "");
+}
+
+/* Zipf-like: many common words, a long tail. */
+static uint32_t s_zipf(void)
+{
+    double u = (double)s_rand(1000000) / 1e6;
+    return (uint32_t)(VOCAB * u * u * u) % VOCAB;
+}
+
+typedef struct {
+    td_index *ix;
+    int from, to;
+    int version;             /* 1: rewrite some articles (updates) */
+} s_load;
+
+static char s_title[256], s_body[8192];
+
+static void s_text(int n, int version)
+{
+    char w[32];
+    s_title[0] = s_body[0] = 0;
+    for (int i = 0; i < 4; i++) {
+        s_word(s_zipf(), w);
+        strcat(s_title, w);
+        strcat(s_title, " ");
+    }
+    int len = 40 + (int)s_rand(160);
+    for (int i = 0; i < len; i++) {
+        s_word(s_zipf(), w);
+        strcat(s_body, w);
+        strcat(s_body, i % 12 == 11 ? ". " : " ");
+    }
+    if (version)
+        strcat(s_body, "replacementword");
+    else if (n % 7 == 0)
+        strcat(s_body, "originalword");
+}
+
+static td_db_rc s_write(td_txn *txn, void *arg)
+{
+    s_load *l = arg;
+    td_index_reset(l->ix);
+    for (int n = l->from; n < l->to; n++) {
+        char id[32];
+        snprintf(id, sizeof id, "a%d", l->version ? n * 7 : n);
+        s_text(n, l->version);
+        td_article a = {.id = id, .source = "Src", .title = s_title, .body = s_body,
+                        .lang = "en", .published_at = 1700000000000LL + n};
+        td_db_rc rc = td_index_add(l->ix, txn, &a);
+        if (rc)
+            return rc;
+    }
+    return td_index_flush(l->ix, txn);
+}
+
+static char s_dir[] = "/tmp/td-index-search-XXXXXX";
+static td_db *s_db;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!mkdtemp(s_dir))
+        return -1;
+    td_db_opts o = {.dir = s_dir, .sync = TD_SYNC_NOSYNC};
+    td_db_rc rc;
+    s_db = td_db_open(&o, &rc);
+    td_index *ix = td_index_new();
+    if (!s_db || !ix)
+        return -1;
+    for (int b = 0; b < DOCS; b += BATCH) {
+        s_load l = {.ix = ix, .from = b, .to = b + BATCH};
+        if (td_db_write(s_db, s_write, &l) != TD_DB_OK)
+            return -1;
+    }
+    /* every 7th article gets a new version (a later, separate batch) */
+    s_load l = {.ix = ix, .from = 0, .to = DOCS / 7, .version = 1};
+    if (td_db_write(s_db, s_write, &l) != TD_DB_OK)
+        return -1;
+    td_index_destroy(&ix);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    td_db_destroy(&s_db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void s_run(td_txn *txn, td_arena *arena, const char *q, bool count, uint32_t k,
+                  td_search_res *res, td_search_stats *st, const td_search_opts *base)
+{
+    static td_tokenizer *tk;
+    if (!tk)
+        tk = td_tokenizer_new();
+    td_qparsed qp;
+    assert_int_equal(td_qparse(q, strlen(q), tk, "en", arena, &qp), 0);
+    td_search_opts o = base ? *base : (td_search_opts){0};
+    if (!base)
+        o.since = o.until = TD_TIME_NONE;
+    o.k = k;
+    o.count = count;
+    assert_int_equal(td_search_exec(txn, arena, &qp, &o, st, res), 0);
+}
+
+static void test_pruned_equals_exhaustive(void **state)
+{
+    (void)state;
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(s_db, &txn), TD_DB_OK);
+    td_arena *arena = td_arena_new(64u << 20);
+    char q[128], w1[32], w2[32], w3[32];
+    int pruned = 0;
+    for (int i = 0; i < 120; i++) {
+        s_word((uint32_t)(i % 3 == 0 ? s_rand(8) : s_rand(40)), w1);
+        s_word((uint32_t)s_rand(i % 2 ? 10 : 120), w2);
+        s_word((uint32_t)s_rand(30), w3);
+        switch (i % 4) {
+        case 0: snprintf(q, sizeof q, "%s", w1); break;
+        case 1: snprintf(q, sizeof q, "%s %s", w1, w2); break;
+        case 2: snprintf(q, sizeof q, "%s %s %s", w1, w2, w3); break;
+        default: snprintf(q, sizeof q, "%s OR %s %s", w1, w2, w3); break;
+        }
+        td_search_res a, b;
+        td_search_stats sa, sb;
+        s_run(txn, arena, q, false, 10, &a, &sa, NULL);
+        s_run(txn, arena, q, true, 10, &b, &sb, NULL);
+        assert_true(b.exact);
+        pruned += !a.exact;
+        if (a.n != b.n || (a.n && a.hits[0].doc != b.hits[0].doc)) fprintf(stderr, "Q %s: n %zu/%zu first %u %f / %u %f total %lu/%lu\n", q, a.n, b.n, a.n ? a.hits[0].doc : 0, a.n ? a.hits[0].score : 0, b.n ? b.hits[0].doc : 0, b.n ? b.hits[0].score : 0, (unsigned long)a.total, (unsigned long)b.total);
+        assert_int_equal(a.n, b.n);
+        for (size_t j = 0; j < a.n; j++) {
+            assert_int_equal(a.hits[j].doc, b.hits[j].doc);
+            assert_true(a.hits[j].score == b.hits[j].score);
+        }
+        assert_true(a.total >= (a.exact ? b.total : 0));
+        if (a.exact)
+            assert_int_equal(a.total, b.total);
+        td_arena_reset(arena);
+    }
+    assert_true(pruned > 20);   /* the test did exercise pruning */
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+}
+
+static void test_replaced_versions(void **state)
+{
+    (void)state;
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(s_db, &txn), TD_DB_OK);
+    td_arena *arena = td_arena_new(64u << 20);
+    td_search_res r;
+    td_search_stats st;
+    /* a0, a7, ... a(7 (DOCS/7 - 1)) were rewritten: their new word
+     * matches them once each, the old one only the multiple of 7 that was
+     * not rewritten (a11998) */
+    s_run(txn, arena, "replacementword", true, 5000, &r, &st, NULL);
+    assert_int_equal(r.total, DOCS / 7);
+    s_run(txn, arena, "originalword", true, 5000, &r, &st, NULL);
+    assert_int_equal(r.total, (DOCS + 6) / 7 - DOCS / 7);
+    assert_int_equal(r.n, 1);
+    /* the old versions are no longer live documents */
+    td_ix_doc d;
+    assert_int_equal(td_ix_doc_get(txn, r.hits[0].doc, &d), TD_DB_OK);
+    assert_int_equal((int)d.idlen, 6);
+    assert_memory_equal(d.id, "a11998", 6);
+    assert_true(r.exact);
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+}
+
+static void test_paging(void **state)
+{
+    (void)state;
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(s_db, &txn), TD_DB_OK);
+    td_arena *arena = td_arena_new(256u << 20);
+    char w1[32], w2[32], q[80];
+    s_word(1, w1);
+    s_word(3, w2);
+    snprintf(q, sizeof q, "%s %s", w1, w2);
+    td_search_res all, page;
+    td_search_stats st, st2;
+    s_run(txn, arena, q, true, 200, &all, &st, NULL);
+    assert_true(all.n == 200);
+    td_search_opts o = {.since = TD_TIME_NONE, .until = TD_TIME_NONE};
+    size_t seen = 0;
+    while (seen < 200) {
+        s_run(txn, arena, q, false, 25, &page, &st2, seen ? &o : NULL);
+        if (!seen)
+            o.pinned = true, o.after = true;
+        for (size_t j = 0; j < page.n; j++)
+            assert_int_equal(page.hits[j].doc, all.hits[seen + j].doc);
+        seen += page.n;
+        o.after_score = page.hits[page.n - 1].score;
+        o.after_doc = page.hits[page.n - 1].doc;
+        memcpy(&st2, &st, sizeof st);
+    }
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pruned_equals_exhaustive),
+        cmocka_unit_test(test_replaced_versions),
+        cmocka_unit_test(test_paging),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
