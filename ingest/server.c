@@ -1,8 +1,11 @@
 /* server.c — tidings-ingest: PULL feed, ROUTER acked submit, DEALER to store.
  *
- * One thread. Back-pressure: input sockets are read only while the link to
- * the store can take a message, so a producer faster than the store blocks
- * at its PUSH high-water mark instead of growing our memory. */
+ * The main thread owns the sockets and only moves frames; the analysis runs
+ * in a pool of worker threads (workers.h) that hands results back in input
+ * order. Back-pressure: input sockets are read only while the pool can take
+ * a job, and a feed result waits (holding up the ones behind it) while the
+ * link to the store is full, so a producer faster than the store blocks at
+ * its PUSH high-water mark instead of growing our memory. */
 #include "server.h"
 
 #include <errno.h>
@@ -14,16 +17,20 @@
 #include "daemon.h"
 #include "log.h"
 #include "pending.h"
-#include "prepare.h"
+#include "workers.h"
 
 #define DRAIN_BATCH 256        /* frames read per socket per loop turn */
 #define DRAIN_GRACE_MS 5000    /* how long shutdown waits for the store's acks */
+#define JOBS_PER_WORKER 64     /* jobs queued per analysis worker */
+#define POOL_BYTES ((size_t)64 << 20)  /* submission bytes queued in the pool */
 
 struct td_ingest {
     td_ingest_config cfg;
     void *ctx, *pull, *router, *dealer;
-    td_prepare *prep;
+    td_workers *workers;
     td_pending *pending;
+    zmq_msg_t held;            /* a feed result waiting for room on the store link */
+    bool have_held;
     msgpack_sbuffer reply;
     msgpack_packer pk;
     td_arena *arena;           /* decoding acks from the store */
@@ -36,17 +43,21 @@ td_ingest *td_ingest_new(const td_ingest_config *cfg)
     if (!self)
         return NULL;
     self->cfg = *cfg;
+    if (self->cfg.workers < 1)
+        self->cfg.workers = td_workers_default();
+    zmq_msg_init(&self->held);
     self->ctx = zmq_ctx_new();
     msgpack_sbuffer_init(&self->reply);
     msgpack_packer_init(&self->pk, &self->reply, msgpack_sbuffer_write);
     self->arena = td_arena_new(1u << 20);
-    self->prep = td_prepare_new(cfg->max_frame, cfg->datadir);
     self->pending = td_pending_new(cfg->max_pending);
     /* frames up to 2x the limit are read and answered too_large; beyond
      * that ZeroMQ drops the connection before buffering them */
     int64_t outer_max = (int64_t)cfg->max_frame * 2;
-    self->pull = td_sock_bind(self->ctx, ZMQ_PULL, cfg->feed, outer_max, cfg->hwm);
-    self->router = td_sock_bind(self->ctx, ZMQ_ROUTER, cfg->submit, outer_max, cfg->hwm);
+    self->pull = td_sock_bind_secure(self->ctx, ZMQ_PULL, cfg->feed, outer_max, cfg->hwm,
+                                     cfg->security);
+    self->router = td_sock_bind_secure(self->ctx, ZMQ_ROUTER, cfg->submit, outer_max, cfg->hwm,
+                                       cfg->security);
     self->dealer = td_sock_connect(self->ctx, ZMQ_DEALER, cfg->store, 0, cfg->hwm);
     if (self->dealer) {
         /* queue only to a live store: when it is down, acked submits learn
@@ -58,7 +69,11 @@ td_ingest *td_ingest_new(const td_ingest_config *cfg)
         int one = 1;
         zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     }
-    if (!self->ctx || !self->arena || !self->prep || !self->pending || !self->pull ||
+    if (self->ctx)
+        self->workers = td_workers_new(self->ctx, self->cfg.workers, cfg->max_frame,
+                                       cfg->datadir,
+                                       (size_t)self->cfg.workers * JOBS_PER_WORKER, POOL_BYTES);
+    if (!self->ctx || !self->arena || !self->workers || !self->pending || !self->pull ||
         !self->router || !self->dealer)
         td_ingest_destroy(&self);
     return self;
@@ -69,12 +84,13 @@ void td_ingest_destroy(td_ingest **self_p)
     if (!self_p || !*self_p)
         return;
     td_ingest *self = *self_p;
+    td_workers_destroy(&self->workers);
+    zmq_msg_close(&self->held);
     td_sock_close(&self->pull);
     td_sock_close(&self->router);
     td_sock_close(&self->dealer);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
-    td_prepare_destroy(&self->prep);
     td_pending_destroy(&self->pending);
     td_arena_destroy(&self->arena);
     msgpack_sbuffer_destroy(&self->reply);
@@ -108,6 +124,14 @@ static void s_reply_error(td_ingest *self, const td_envelope *env, const char *c
     s_reply(self, env, &ack);
 }
 
+/* Answer the submitter of `token` with an error (when it still waits). */
+static void s_fail_token(td_ingest *self, uint64_t token, const char *code, const char *message)
+{
+    td_envelope env;
+    if (token && td_pending_take(self->pending, token, &env) == 0)
+        s_reply_error(self, &env, code, message);
+}
+
 static bool s_store_writable(td_ingest *self)
 {
     int events = 0;
@@ -116,13 +140,12 @@ static bool s_store_writable(td_ingest *self)
            (events & ZMQ_POLLOUT);
 }
 
-static int s_forward(td_ingest *self)
+/* Send a prepared store message on; on success *msg is left empty. */
+static int s_forward(td_ingest *self, zmq_msg_t *msg)
 {
-    size_t len;
-    const void *msg = td_prepare_message(self->prep, &len);
     int rc;
     do
-        rc = zmq_send(self->dealer, msg, len, ZMQ_DONTWAIT);
+        rc = zmq_msg_send(msg, self->dealer, ZMQ_DONTWAIT);
     while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return -1;
@@ -130,44 +153,81 @@ static int s_forward(td_ingest *self)
     return 0;
 }
 
-/* One frame from the PULL feed: forward it analysed, or as a reject record. */
-static void s_on_feed(td_ingest *self, const void *frame, size_t len)
+/* One result of the pool, in input order. Returns false when it is a feed
+ * message the store link cannot take now: it is then held, and nothing
+ * behind it is taken until it has gone. */
+static bool s_on_result(td_ingest *self, const td_job_result *res, zmq_msg_t *payload)
 {
-    td_error err = {0};
-    self->received++;
-    if (td_prepare_article(self->prep, frame, len, 0, &err) < 0) {
+    if (res->rejected)
         self->rejected++;
-        td_info("feed: rejected a submission (%s: %s)", err.code, err.message);
-        if (td_prepare_reject(self->prep, frame, len, &err) < 0)
+    if (res->kind == TD_JOB_SUBMIT) {
+        if (res->rejected) {
+            s_fail_token(self, res->token, res->err.code ? res->err.code : TD_E_BAD_REQUEST,
+                         res->err.message);
+        } else if (!res->forward || s_forward(self, payload) < 0) {
+            self->unavailable++;
+            s_fail_token(self, res->token, TD_E_UNAVAILABLE, "the store is not reachable; retry");
+        }
+        return true;
+    }
+    if (res->rejected)
+        td_info("feed: rejected a submission (%s: %s)", res->err.code, res->err.message);
+    if (!res->forward)
+        return true;
+    if (s_forward(self, payload) < 0) {
+        zmq_msg_move(&self->held, payload);
+        self->have_held = true;
+        return false;
+    }
+    return true;
+}
+
+/* Take finished jobs from the pool and send them to the store, in order. */
+static void s_drain_results(td_ingest *self)
+{
+    if (self->have_held) {
+        if (s_forward(self, &self->held) < 0)
             return;
+        self->have_held = false;
     }
-    if (s_forward(self) < 0) {
-        /* we only read while the link is writable; a full pipe here means
-         * the store just went away: the feed is fire-and-forget */
-        td_warn("feed: store link full (%s); one submission not forwarded",
-                zmq_strerror(errno));
+    zmq_msg_t payload;
+    zmq_msg_init(&payload);
+    for (int i = 0; i < DRAIN_BATCH * 4; i++) {
+        td_job_result res;
+        int rc = td_workers_take(self->workers, &res, &payload);
+        if (rc < 0)
+            td_warn("analysis pool: %s", zmq_strerror(errno));
+        if (rc <= 0)
+            break;
+        bool went = s_on_result(self, &res, &payload);
+        zmq_msg_close(&payload);
+        zmq_msg_init(&payload);
+        if (!went)
+            break;
     }
+    zmq_msg_close(&payload);
 }
 
 static void s_drain_feed(td_ingest *self)
 {
     zmq_msg_t msg;
     zmq_msg_init(&msg);
-    for (int i = 0; i < DRAIN_BATCH && s_store_writable(self); i++) {
+    for (int i = 0; i < DRAIN_BATCH && td_workers_can_give(self->workers); i++) {
         if (zmq_msg_recv(&msg, self->pull, ZMQ_DONTWAIT) < 0)
             break;
-        if (zmq_msg_more(&msg)) {
-            /* a multi-frame message is not a submission: refuse the parts */
-            td_error err = {TD_E_BAD_REQUEST, "a submission is one frame"};
-            self->received++;
-            self->rejected++;
-            if (td_prepare_reject(self->prep, zmq_msg_data(&msg), zmq_msg_size(&msg), &err) == 0)
-                s_forward(self);
-            while (zmq_msg_more(&msg) && zmq_msg_recv(&msg, self->pull, ZMQ_DONTWAIT) >= 0)
+        self->received++;
+        /* a multi-frame message is not a submission: its first part becomes
+         * a reject record, the other parts are dropped */
+        bool multi = zmq_msg_more(&msg);
+        if (td_workers_give(self->workers, multi ? TD_JOB_MULTIPART : TD_JOB_FEED, 0, &msg) < 0)
+            td_warn("feed: analysis pool refused a submission: %s", zmq_strerror(errno));
+        if (multi) {
+            int more = 1;
+            size_t sz = sizeof more;
+            while (zmq_getsockopt(self->pull, ZMQ_RCVMORE, &more, &sz) == 0 && more &&
+                   zmq_msg_recv(&msg, self->pull, ZMQ_DONTWAIT) >= 0)
                 ;
-            continue;
         }
-        s_on_feed(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
     }
     zmq_msg_close(&msg);
 }
@@ -192,28 +252,24 @@ static int s_recv_request(td_ingest *self, td_envelope *env, zmq_msg_t *payload,
     }
 }
 
-static void s_on_submit(td_ingest *self, const td_envelope *env, const void *frame, size_t len)
+static void s_on_submit(td_ingest *self, const td_envelope *env, zmq_msg_t *frame)
 {
-    td_error err = {0};
     self->received++;
+    /* no store: say so at once instead of analysing for nothing */
+    if (!s_store_writable(self)) {
+        self->unavailable++;
+        s_reply_error(self, env, TD_E_UNAVAILABLE, "the store is not reachable; retry");
+        return;
+    }
     uint64_t token = td_pending_add(self->pending, env, td_mono_ms() + self->cfg.ack_timeout_ms);
     if (!token) {
         self->unavailable++;
         s_reply_error(self, env, TD_E_UNAVAILABLE, "too many submissions waiting; retry");
         return;
     }
-    if (td_prepare_article(self->prep, frame, len, token, &err) < 0) {
-        td_envelope tmp;
-        td_pending_take(self->pending, token, &tmp);
-        self->rejected++;
-        s_reply_error(self, env, err.code ? err.code : TD_E_BAD_REQUEST, err.message);
-        return;
-    }
-    if (s_forward(self) < 0) {
-        td_envelope tmp;
-        td_pending_take(self->pending, token, &tmp);
+    if (td_workers_give(self->workers, TD_JOB_SUBMIT, token, frame) < 0) {
         self->unavailable++;
-        s_reply_error(self, env, TD_E_UNAVAILABLE, "the store is not reachable; retry");
+        s_fail_token(self, token, TD_E_UNAVAILABLE, "ingest is busy; retry");
     }
 }
 
@@ -222,7 +278,7 @@ static void s_drain_submit(td_ingest *self)
     zmq_msg_t msg;
     zmq_msg_init(&msg);
     td_envelope env;
-    for (int i = 0; i < DRAIN_BATCH; i++) {
+    for (int i = 0; i < DRAIN_BATCH && td_workers_can_give(self->workers); i++) {
         bool ok;
         if (s_recv_request(self, &env, &msg, &ok) < 0)
             break;
@@ -230,7 +286,7 @@ static void s_drain_submit(td_ingest *self)
             td_warn("submit: request with an unusable envelope dropped");
             continue;
         }
-        s_on_submit(self, &env, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        s_on_submit(self, &env, &msg);
     }
     zmq_msg_close(&msg);
 }
@@ -272,41 +328,59 @@ static void s_expire(td_ingest *self)
     }
 }
 
+/* Poll the store link, the oldest pool result and (when `input`) the input
+ * sockets the pool has room for. */
+static int s_poll(td_ingest *self, bool input, long timeout)
+{
+    bool can_give = input && td_workers_can_give(self->workers);
+    void *head = self->have_held ? NULL : td_workers_head_socket(self->workers);
+    zmq_pollitem_t items[4] = {
+        {self->dealer, 0, ZMQ_POLLIN | (self->have_held ? ZMQ_POLLOUT : 0), 0},
+        {self->pull, 0, can_give ? ZMQ_POLLIN : 0, 0},
+        {self->router, 0, can_give ? ZMQ_POLLIN : 0, 0},
+        {head, 0, ZMQ_POLLIN, 0},
+    };
+    int rc = zmq_poll(items, head ? 4 : 3, timeout);
+    if (rc < 0) {
+        if (errno == EINTR)
+            return 0;
+        td_error("zmq_poll: %s", zmq_strerror(errno));
+        return -1;
+    }
+    s_drain_results(self);
+    s_drain_acks(self);
+    if (items[1].revents & ZMQ_POLLIN)
+        s_drain_feed(self);
+    if (items[2].revents & ZMQ_POLLIN)
+        s_drain_submit(self);
+    return 0;
+}
+
 int td_ingest_run(td_ingest *self)
 {
-    td_info("ingest ready: feed %s, submit %s, store %s", self->cfg.feed, self->cfg.submit,
-            self->cfg.store);
+    td_info("ingest ready: feed %s, submit %s, store %s, %d analysis worker(s)",
+            self->cfg.feed, self->cfg.submit, self->cfg.store, td_workers_count(self->workers));
     td_daemon_ready("accepting submissions");
     while (!td_daemon_stop) {
-        bool writable = s_store_writable(self);
-        zmq_pollitem_t items[3] = {
-            {self->dealer, 0, ZMQ_POLLIN | (writable ? 0 : ZMQ_POLLOUT), 0},
-            {self->pull, 0, writable ? ZMQ_POLLIN : 0, 0},
-            {self->router, 0, ZMQ_POLLIN, 0},
-        };
-        int rc = zmq_poll(items, 3, 100);
-        if (rc < 0) {
-            if (errno == EINTR)
-                continue;
-            td_error("zmq_poll: %s", zmq_strerror(errno));
+        if (s_poll(self, true, 100) < 0)
             return -1;
-        }
-        s_drain_acks(self);
-        if (items[1].revents & ZMQ_POLLIN)
-            s_drain_feed(self);
-        if (items[2].revents & ZMQ_POLLIN)
-            s_drain_submit(self);
         s_expire(self);
     }
 
-    /* drain: take no new input, wait a bounded time for the store's acks */
+    /* drain: take no new input; finish the analyses under way, send them
+     * on and wait (bounded) for the store's acks */
     td_daemon_stopping();
     int64_t until = td_mono_ms() + DRAIN_GRACE_MS;
-    while (td_pending_count(self->pending) && td_mono_ms() < until) {
-        zmq_pollitem_t item = {self->dealer, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 50) > 0)
-            s_drain_acks(self);
+    while ((td_workers_pending(self->workers) || self->have_held ||
+            td_pending_count(self->pending)) &&
+           td_mono_ms() < until) {
+        if (s_poll(self, false, 50) < 0)
+            break;
+        s_expire(self);
     }
+    if (td_workers_pending(self->workers) || self->have_held)
+        td_warn("stopping with %zu analysed submission(s) not sent to the store",
+                td_workers_pending(self->workers) + (self->have_held ? 1 : 0));
     td_envelope env;
     while (td_pending_expire(self->pending, INT64_MAX, &env))
         s_reply_error(self, &env, TD_E_UNAVAILABLE, "ingest is shutting down; retry");

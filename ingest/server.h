@@ -14,6 +14,8 @@ typedef struct {
     size_t max_pending;     /* acked submissions waiting for the store */
     int64_t ack_timeout_ms; /* answer `unavailable` after this */
     int hwm;                /* high-water mark of every socket */
+    int workers;            /* analysis threads (< 1: td_workers_default) */
+    struct td_security *security; /* CURVE on feed and submit (NULL: plaintext) */
 } td_ingest_config;
 
 typedef struct td_ingest td_ingest;

@@ -37,6 +37,7 @@ typedef struct {
     uint32_t n;
     uint32_t mentions;
     uint64_t *capset;   /* hashes of words capitalised inside a sentence */
+    uint32_t capmask;   /* its slots - 1 (a power of two, <= CAPSET_SLOTS) */
     bool oom;
 } s_ctx;
 
@@ -47,8 +48,8 @@ static uint32_t s_cls(const td_doc *d, uint32_t i)
 
 static bool s_capset_has(const s_ctx *c, uint64_t h)
 {
-    for (uint32_t i = (uint32_t)h & (CAPSET_SLOTS - 1), k = 0; k < CAPSET_SLOTS;
-         i = (i + 1) & (CAPSET_SLOTS - 1), k++) {
+    for (uint32_t i = (uint32_t)h & c->capmask, k = 0; k <= c->capmask;
+         i = (i + 1) & c->capmask, k++) {
         if (c->capset[i] == h)
             return true;
         if (c->capset[i] == 0)
@@ -61,7 +62,7 @@ static void s_capset_add(s_ctx *c, uint64_t h, uint32_t *n)
 {
     if (*n >= CAPSET_SLOTS / 2 || !h)
         return;
-    for (uint32_t i = (uint32_t)h & (CAPSET_SLOTS - 1);; i = (i + 1) & (CAPSET_SLOTS - 1)) {
+    for (uint32_t i = (uint32_t)h & c->capmask;; i = (i + 1) & c->capmask) {
         if (c->capset[i] == h)
             return;
         if (c->capset[i] == 0) {
@@ -517,8 +518,19 @@ int td_entities_extract(const td_doc *d, const td_gazetteer *gz, td_lang lang,
 {
     *out = NULL;
     s_ctx c = {.d = d, .gz = gz, .lang = lang, .arena = arena};
+    /* the set of capitalised words is sized by how many there are (at
+     * least twice as many slots, as the full-size table had at its
+     * CAPSET_SLOTS / 2 limit): an article has dozens, and zeroing the
+     * full table cost more than the lookups */
+    uint32_t ncand = 0;
+    for (uint32_t i = 0; i < d->nw; i++)
+        ncand += (d->w[i].flags & W_CAP) && !d->s[d->w[i].sent].heading && !s_initial(d, i);
+    uint32_t slots = 64;
+    while (slots < CAPSET_SLOTS && slots < 2 * ncand)
+        slots *= 2;
+    c.capmask = slots - 1;
     c.ents = td_arena_alloc(arena, TD_MAX_ENTITIES * sizeof *c.ents);
-    c.capset = td_arena_alloc(arena, CAPSET_SLOTS * sizeof *c.capset);
+    c.capset = td_arena_alloc(arena, slots * sizeof *c.capset);
     if (!c.ents || !c.capset)
         return -1;
     uint32_t ncap = 0;

@@ -142,10 +142,19 @@ char *td_normalize_text(td_arena *arena, const char *in, size_t len, size_t *out
         unsigned char c = (unsigned char)in[i];
         if (c > 0x20 && c < 0x7F && o.nl == 0 && !o.sp) {
             /* the common case: a run of printable ASCII inside a line,
-             * copied as is */
+             * copied as is — single spaces between printable characters
+             * included (s_put would write them unchanged) */
             size_t j = i + 1;
-            while (j < len && (unsigned char)in[j] > 0x20 && (unsigned char)in[j] < 0x7F)
-                j++;
+            for (;;) {
+                while (j < len && (unsigned char)in[j] > 0x20 && (unsigned char)in[j] < 0x7F)
+                    j++;
+                if (j + 1 < len && in[j] == ' ' && (unsigned char)in[j + 1] > 0x20 &&
+                    (unsigned char)in[j + 1] < 0x7F) {
+                    j += 2;
+                    continue;
+                }
+                break;
+            }
             memcpy(o.p + o.n, in + i, j - i);
             o.n += j - i;
             o.any = 1;
