@@ -15,94 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "codec.h"
-#include "db.h"
-#include "writer.h"
+#include "store_fixture.h"
 
 #define HOUR 3600000LL
 #define T0 1700000000000LL
-
-typedef struct {
-    char dir[64];
-    td_db *db;
-    td_writer *w;
-    td_arena *arena;
-} s_fx;
-
-static void s_open(s_fx *fx)
-{
-    td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC};
-    fx->db = td_db_open(&o, NULL);
-    assert_non_null(fx->db);
-    fx->w = td_writer_new(fx->db);
-    assert_non_null(fx->w);
-}
-
-static int s_setup(void **state)
-{
-    s_fx *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/td-cluster-test-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    fx->arena = td_arena_new(0);
-    s_open(fx);
-    *state = fx;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    s_fx *fx = *state;
-    td_writer_destroy(&fx->w);
-    td_db_destroy(&fx->db);
-    td_arena_destroy(&fx->arena);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", fx->dir);
-    assert_int_equal(system(cmd), 0);
-    free(fx);
-    return 0;
-}
-
-static void s_add(s_fx *fx, const char *id, const char *title, const char *body, int64_t t,
-                  const char *source)
-{
-    td_article a = {.id = (char *)id, .title = (char *)title, .body = (char *)body,
-                    .published_at = t, .lang = "en", .source = (char *)source};
-    td_store_msg m = {.article = &a};
-    msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    assert_int_equal(td_store_msg_pack(&pk, &m), 0);
-    assert_int_equal(td_writer_add(fx->w, NULL, 0, sb.data, sb.size, t), 0);
-    msgpack_sbuffer_destroy(&sb);
-    assert_int_equal(td_writer_commit(fx->w, NULL), TD_DB_OK);
-}
-
-static td_article s_get(s_fx *fx, const char *id)
-{
-    td_txn *txn;
-    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
-    td_val raw;
-    assert_int_equal(td_db_article_get(txn, id, &raw), TD_DB_OK);
-    td_article a;
-    td_error err;
-    assert_int_equal(td_article_decode(raw.data, raw.len, fx->arena, &a, &err), 0);
-    td_txn_end(&txn);
-    return a;
-}
-
-static td_event s_event(s_fx *fx, const char *id)
-{
-    td_txn *txn;
-    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
-    td_val raw;
-    assert_int_equal(td_db_event_get(txn, id, &raw), TD_DB_OK);
-    td_event e;
-    td_error err;
-    assert_int_equal(td_event_decode(raw.data, raw.len, fx->arena, &e, &err), 0);
-    td_txn_end(&txn);
-    return e;
-}
 
 static double s_feature(const td_article *a, const char *name)
 {
@@ -112,35 +28,17 @@ static double s_feature(const td_article *a, const char *name)
     return -1;
 }
 
-/* Background so document frequencies are not all equal. */
-static void s_background(s_fx *fx, int64_t t)
-{
-    static const char *h[] = {
-        "Stocks rise as oil prices ease in Asian trading",
-        "New smartphone launch draws long queues in Tokyo",
-        "Heavy snow closes schools across the Midwest",
-        "Football club appoints new manager after poor season",
-        "Central bank keeps interest rates on hold",
-        "Film festival opens with premiere of historical drama",
-    };
-    char id[32];
-    for (size_t i = 0; i < sizeof h / sizeof h[0]; i++) {
-        snprintf(id, sizeof id, "bg%zu", i);
-        s_add(fx, id, h[i], h[i], t + (int64_t)i * 1000, "Wire");
-    }
-}
-
 static void test_same_happening_one_event(void **state)
 {
-    s_fx *fx = *state;
-    s_background(fx, T0 - 10 * HOUR);
-    s_add(fx, "a1", "Volcano erupts on Iceland peninsula, flights diverted",
-          "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
-    s_add(fx, "a2", "Iceland volcano eruption forces flights to divert",
-          "Iceland volcano eruption forces flights to divert", T0 + HOUR / 2, "B");
-    s_add(fx, "a3", "Tennis star wins third title of the year",
-          "Tennis star wins third title of the year", T0 + HOUR, "C");
-    td_article a1 = s_get(fx, "a1"), a2 = s_get(fx, "a2"), a3 = s_get(fx, "a3");
+    td_fx *fx = *state;
+    td_fx_background(fx, T0 - 10 * HOUR);
+    td_fx_add(fx, "a1", "Volcano erupts on Iceland peninsula, flights diverted",
+              "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
+    td_fx_add(fx, "a2", "Iceland volcano eruption forces flights to divert",
+              "Iceland volcano eruption forces flights to divert", T0 + HOUR / 2, "B");
+    td_fx_add(fx, "a3", "Tennis star wins third title of the year",
+              "Tennis star wins third title of the year", T0 + HOUR, "C");
+    td_article a1 = td_fx_get(fx, "a1"), a2 = td_fx_get(fx, "a2"), a3 = td_fx_get(fx, "a3");
     assert_string_equal(a1.event, a2.event);
     assert_string_not_equal(a1.event, a3.event);
     /* the reasons are kept: the joining article shows its score and parts */
@@ -149,7 +47,7 @@ static void test_same_happening_one_event(void **state)
     assert_true(s_feature(&a2, "candidates") >= 1);
     assert_true(s_feature(&a2, "new_event") == 0);
     assert_true(s_feature(&a3, "new_event") == 1);
-    td_event e = s_event(fx, a1.event);
+    td_event e = td_fx_event(fx, a1.event);
     assert_int_equal(e.articles, 2);
     assert_int_equal(e.sources, 2);
     assert_int_equal(e.n_article_ids, 2);
@@ -158,43 +56,41 @@ static void test_same_happening_one_event(void **state)
 
 static void test_same_words_a_year_later_new_event(void **state)
 {
-    s_fx *fx = *state;
-    s_background(fx, T0 - 10 * HOUR);
-    s_add(fx, "y1", "Volcano erupts on Iceland peninsula, flights diverted",
-          "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
-    s_add(fx, "y2", "Volcano erupts on Iceland peninsula, flights diverted again",
-          "Volcano erupts on Iceland peninsula, flights diverted again",
-          T0 + 365 * 24 * HOUR, "B");
-    assert_string_not_equal(s_get(fx, "y1").event, s_get(fx, "y2").event);
+    td_fx *fx = *state;
+    td_fx_background(fx, T0 - 10 * HOUR);
+    td_fx_add(fx, "y1", "Volcano erupts on Iceland peninsula, flights diverted",
+              "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
+    td_fx_add(fx, "y2", "Volcano erupts on Iceland peninsula, flights diverted again",
+              "Volcano erupts on Iceland peninsula, flights diverted again",
+              T0 + 365 * 24 * HOUR, "B");
+    assert_string_not_equal(td_fx_get(fx, "y1").event, td_fx_get(fx, "y2").event);
 }
 
 static void test_late_arrival_finds_its_event(void **state)
 {
-    s_fx *fx = *state;
-    s_background(fx, T0 - 10 * HOUR);
-    s_add(fx, "l1", "Volcano erupts on Iceland peninsula, flights diverted",
-          "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
+    td_fx *fx = *state;
+    td_fx_background(fx, T0 - 10 * HOUR);
+    td_fx_add(fx, "l1", "Volcano erupts on Iceland peninsula, flights diverted",
+              "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
     /* the stream moves on by a month ... */
-    s_add(fx, "l2", "Parliament passes budget after long night session",
-          "Parliament passes budget after long night session", T0 + 30 * 24 * HOUR, "B");
+    td_fx_add(fx, "l2", "Parliament passes budget after long night session",
+              "Parliament passes budget after long night session", T0 + 30 * 24 * HOUR, "B");
     /* ... then an article of the eruption arrives late */
-    s_add(fx, "l3", "Iceland volcano eruption forces flights to divert",
-          "Iceland volcano eruption forces flights to divert", T0 + HOUR, "C");
-    assert_string_equal(s_get(fx, "l1").event, s_get(fx, "l3").event);
+    td_fx_add(fx, "l3", "Iceland volcano eruption forces flights to divert",
+              "Iceland volcano eruption forces flights to divert", T0 + HOUR, "C");
+    assert_string_equal(td_fx_get(fx, "l1").event, td_fx_get(fx, "l3").event);
 }
 
 static void test_index_survives_restart(void **state)
 {
-    s_fx *fx = *state;
-    s_background(fx, T0 - 10 * HOUR);
-    s_add(fx, "r1", "Volcano erupts on Iceland peninsula, flights diverted",
-          "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
-    td_writer_destroy(&fx->w);
-    td_db_destroy(&fx->db);
-    s_open(fx);
-    s_add(fx, "r2", "Iceland volcano eruption forces flights to divert",
-          "Iceland volcano eruption forces flights to divert", T0 + HOUR / 2, "B");
-    assert_string_equal(s_get(fx, "r1").event, s_get(fx, "r2").event);
+    td_fx *fx = *state;
+    td_fx_background(fx, T0 - 10 * HOUR);
+    td_fx_add(fx, "r1", "Volcano erupts on Iceland peninsula, flights diverted",
+              "Volcano erupts on Iceland peninsula, flights diverted", T0, "A");
+    td_fx_reopen(fx);
+    td_fx_add(fx, "r2", "Iceland volcano eruption forces flights to divert",
+              "Iceland volcano eruption forces flights to divert", T0 + HOUR / 2, "B");
+    assert_string_equal(td_fx_get(fx, "r1").event, td_fx_get(fx, "r2").event);
 }
 
 static const char *s_long1 =
@@ -211,14 +107,14 @@ static const char *s_long2 =
 
 static void test_follow_up_same_story(void **state)
 {
-    s_fx *fx = *state;
-    s_background(fx, T0 - 10 * HOUR);
-    s_add(fx, "q1", NULL, s_long1, T0, "A");
-    s_add(fx, "q2", NULL, s_long2, T0 + 30 * HOUR, "B");
-    td_article q1 = s_get(fx, "q1"), q2 = s_get(fx, "q2");
+    td_fx *fx = *state;
+    td_fx_background(fx, T0 - 10 * HOUR);
+    td_fx_add(fx, "q1", NULL, s_long1, T0, "A");
+    td_fx_add(fx, "q2", NULL, s_long2, T0 + 30 * HOUR, "B");
+    td_article q1 = td_fx_get(fx, "q1"), q2 = td_fx_get(fx, "q2");
     assert_string_equal(q1.story, q2.story);
     if (strcmp(q1.event, q2.event) != 0) {
-        td_event e2 = s_event(fx, q2.event);
+        td_event e2 = td_fx_event(fx, q2.event);
         assert_true(e2.n_related >= 1);
         assert_string_equal(e2.related[0], q1.event);
     }
@@ -236,13 +132,13 @@ static void test_follow_up_same_story(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_same_happening_one_event, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_same_words_a_year_later_new_event, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_late_arrival_finds_its_event, s_setup,
-                                        s_teardown),
-        cmocka_unit_test_setup_teardown(test_index_survives_restart, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_follow_up_same_story, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_same_happening_one_event, td_fx_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_same_words_a_year_later_new_event, td_fx_setup,
+                                        td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_late_arrival_finds_its_event, td_fx_setup,
+                                        td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_index_survives_restart, td_fx_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_follow_up_same_story, td_fx_setup, td_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

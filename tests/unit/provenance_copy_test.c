@@ -10,29 +10,15 @@
 #include <string.h>
 
 #include "provenance.h"
+#include "store_fixture.h"
 
 #define T0 1700000000000LL
-
-static const char *s_orig =
-    "Rescue teams searched on Monday for survivors after a strong earthquake struck the "
-    "mountain province of Daravan, officials said.\n"
-    "The quake destroyed hundreds of homes in villages near the town of Kestrel.\n"
-    "Rescue workers pulled survivors from collapsed buildings through the night.\n"
-    "The provincial governor said field hospitals were set up near the epicentre.\n"
-    "Aftershocks shook the region on Monday morning, residents said.";
 
 static const char *s_trimmed =
     "Rescue teams searched on Monday for survivors after a strong earthquake struck the "
     "mountain province of Daravan, officials said.\n"
     "The quake destroyed hundreds of homes in villages near the town of Kestrel.\n"
     "Rescue workers pulled survivors from collapsed buildings through the night.";
-
-static const char *s_rewrite =
-    "Rescuers looked for survivors on Monday after a strong quake hit Daravan, a mountain "
-    "province, Reuters reported.\n"
-    "Hundreds of homes were destroyed in the villages around Kestrel town.\n"
-    "Workers pulled survivors out of collapsed buildings during the night.\n"
-    "Field hospitals were set up near the epicentre, according to the provincial governor.";
 
 static const char *s_independent =
     "A strong earthquake in Daravan left thousands homeless, the Red Crescent said on "
@@ -56,27 +42,27 @@ static void test_kinds(void **state)
     td_prov *p = td_prov_new();
     td_arena *arena = td_arena_new(0);
     td_fprint orig, copy, trim, rew, ind;
-    s_fp(p, arena, s_orig, "Reuters", T0, &orig);
-    s_fp(p, arena, s_orig, "Other", T0 + 1000, &copy);
+    s_fp(p, arena, td_fx_quake, "Reuters", T0, &orig);
+    s_fp(p, arena, td_fx_quake, "Other", T0 + 1000, &copy);
     s_fp(p, arena, s_trimmed, "Other", T0 + 2000, &trim);
-    s_fp(p, arena, s_rewrite, "Other", T0 + 3000, &rew);
+    s_fp(p, arena, td_fx_quake_rewrite, "Other", T0 + 3000, &rew);
     s_fp(p, arena, s_independent, "Other", T0 + 4000, &ind);
     td_prov_match m;
-    td_prov_compare(&copy, s_orig, &orig, &m);
+    td_prov_compare(&copy, td_fx_quake, &orig, &m);
     assert_non_null(m.kind);
     assert_string_equal(m.kind, "copy");
     assert_int_equal(m.hamming, 0);
     td_prov_compare(&trim, s_trimmed, &orig, &m);
     assert_non_null(m.kind);
     assert_string_equal(m.kind, "trimmed");
-    td_prov_compare(&rew, s_rewrite, &orig, &m);
+    td_prov_compare(&rew, td_fx_quake_rewrite, &orig, &m);
     assert_non_null(m.kind);
     assert_string_equal(m.kind, "rewrite");
     assert_true(m.credit);
     td_prov_compare(&ind, s_independent, &orig, &m);
     assert_null(m.kind);
     /* publication order: the original does not derive from its rewrite */
-    td_prov_compare(&orig, s_orig, &rew, &m);
+    td_prov_compare(&orig, td_fx_quake, &rew, &m);
     assert_null(m.kind);
     td_arena_destroy(&arena);
     td_prov_destroy(&p);
