@@ -283,6 +283,28 @@ static bool s_in(const uint32_t *v, size_t n, uint32_t d)
     return lo < n && v[lo] == d;
 }
 
+/* Can the lead's current posting still enter the top k? Its own score is
+ * exact; each other plain term is bounded for a document of this length
+ * (td_plist_bound_len, its block covering the window), the other clauses
+ * by their window bounds. With words spread evenly every block bound is
+ * near the term's maximum, but a given document's length caps what the
+ * other terms can add: at 1M this cut the other list's decoded blocks of
+ * a two-common-term query by more than half. */
+static bool s_len_bound_ok(s_ctx *c, s_node **must, size_t nm, const double *wub, double theta)
+{
+    uint32_t tt, tb, dl;
+    td_plist_freq(must[0]->pl, &tt, &tb, &dl);
+    double ub = must[0]->w * s_bm25(c, must[0]->idf, td_ix_tf(tt, tb), dl);
+    for (size_t i = 1; i < nm; i++) {
+        const s_node *n = must[i];
+        if (n->kind == N_TERM && n->w > 0)
+            ub += n->w * n->idf * (K1 + 1) * td_plist_bound_len(n->pl, dl);
+        else
+            ub += wub[i];
+    }
+    return ub * SAFE >= theta;
+}
+
 int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
                    const td_search_opts *o, td_search_stats *st, td_search_res *res)
 {
@@ -435,6 +457,11 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
                 continue;
             }
             d = y;
+            if (nm > 1 && !s_len_bound_ok(c, must, nm, wub, theta)) {
+                pruned = true;   /* cannot reach the k-th score at its length */
+                d = y + 1;
+                continue;
+            }
         }
         x = s_next(c, must[0], d);
         if (x == TD_IX_NONE || x > st->ceiling)

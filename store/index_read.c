@@ -6,10 +6,16 @@
 #include "log.h"
 
 #define NEXT_TRIES 3   /* blocks stepped over before a B-tree seek pays off */
+#define AHEAD 4        /* blocks prefetched ahead of a sequential walk */
+#define AHEAD_AFTER 2  /* sequential steps before the walk is taken as one */
+#define AHEAD_BYTES 64     /* the header line: the rest streams in behind it */
 
 struct td_plist {
     td_txn *txn;
     td_cur *cur;
+    td_cur *ahead;                   /* AHEAD blocks before cur in a walk */
+    int seq;                         /* consecutive sequential steps of cur */
+    bool ahead_on, ahead_end;
     unsigned char key[TD_IX_TERM_MAX + 5];
     size_t tlen;
     uint64_t df;
@@ -73,8 +79,10 @@ td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t t
 
 void td_plist_close(td_plist *self)
 {
-    if (self)
+    if (self) {
         td_cur_close(&self->cur);
+        td_cur_close(&self->ahead);
+    }
 }
 
 uint64_t td_plist_df(const td_plist *self)
@@ -99,6 +107,66 @@ static bool s_take(td_plist *self, td_db_rc rc, const td_val *k, const td_val *v
     return true;
 }
 
+static void s_prefetch(const td_val *v)
+{
+    size_t n = v->len < AHEAD_BYTES ? v->len : AHEAD_BYTES;
+    for (size_t i = 0; i < n; i += 64)
+        __builtin_prefetch((const char *)v->data + i);
+}
+
+/* Step the look-ahead cursor once; false when it left the term. */
+static bool s_ahead_step(td_plist *self, bool first, const td_val *at)
+{
+    td_val k, v;
+    td_db_rc rc = first ? td_cur_seek(self->ahead, at->data, at->len, &k, &v)
+                        : td_cur_next(self->ahead, &k, &v);
+    if (rc != TD_DB_OK || k.len != self->tlen + 5 ||
+        memcmp(k.data, self->key, self->tlen + 1) != 0) {
+        self->ahead_end = true;
+        return false;
+    }
+    if (!first)
+        s_prefetch(&v);
+    return true;
+}
+
+/* Walking a list block by block, each block's first touch was a cache (and
+ * TLB) miss: a third of a common-term query at 1M. A second cursor runs
+ * AHEAD blocks in front and prefetches each block's first line, so the
+ * cache misses overlap (the page walk of a TLB miss mostly stays: ~0.8 ms
+ * less CPU per two-common-term query, not 1.3). Started only once the walk
+ * is sequential (lists probed by seeks do not pay for it). Prefetching
+ * more of each block stalled on the CPU's fill buffers and gained nothing. */
+static void s_ahead(td_plist *self, const td_val *key)
+{
+    if (++self->seq < AHEAD_AFTER || self->ahead_end)
+        return;
+    if (self->ahead_on) {
+        s_ahead_step(self, false, NULL);
+        return;
+    }
+    if (!self->ahead && td_cur_open(self->txn, TD_DBI_POSTINGS, &self->ahead) != TD_DB_OK) {
+        self->ahead_end = true;
+        return;
+    }
+    unsigned char at[TD_IX_TERM_MAX + 5];
+    if (key->len > sizeof at)
+        return;
+    memcpy(at, key->data, key->len);
+    td_val k = {at, key->len};
+    self->ahead_on = true;
+    if (s_ahead_step(self, true, &k))
+        for (int i = 0; i < AHEAD && s_ahead_step(self, false, NULL); i++)
+            ;
+}
+
+/* The main cursor jumped: the look-ahead no longer runs in front of it. */
+static void s_ahead_reset(td_plist *self)
+{
+    self->seq = 0;
+    self->ahead_on = self->ahead_end = false;
+}
+
 bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h)
 {
     if (self->done)
@@ -120,11 +188,13 @@ bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h)
     for (int i = 0; i < NEXT_TRIES; i++) {
         if (!s_take(self, td_cur_next(self->cur, &k, &v), &k, &v))
             goto end;
+        s_ahead(self, &k);
         if (self->h.last >= d) {
             *h = self->h;
             return true;
         }
     }
+    s_ahead_reset(self);
     /* far ahead: seek to the block that starts at or before d */
     unsigned char key[TD_IX_TERM_MAX + 5];
     memcpy(key, self->key, self->tlen + 1);
@@ -240,4 +310,21 @@ double td_plist_bound(td_plist *self)
         self->bounded = true;
     }
     return self->bound;
+}
+
+double td_plist_bound_len(td_plist *self, uint32_t dl)
+{
+    if (!self->have)
+        return 1.0;
+    double best = 0;
+    for (size_t i = 0; i < self->h.npts; i++) {
+        if (self->h.pts[i].dl > dl)
+            continue;
+        if (self->h.pts[i].tf == 65535)
+            return 1.0;
+        double tf = self->h.pts[i].tf, f = tf / (tf + self->c + self->e * dl);
+        if (f > best)
+            best = f;
+    }
+    return best;
 }

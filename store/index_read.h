@@ -4,7 +4,9 @@
  * snapshot. It moves forward only. td_plist_block positions on the block
  * that may hold a docno without decoding it (its header bounds the scores:
  * block-max pruning); td_plist_next_geq decodes the block and finds the
- * posting. Everything it returns stays valid with the snapshot.
+ * posting. Everything it returns stays valid with the snapshot. A walk
+ * from block to block runs a look-ahead cursor that prefetches the blocks
+ * in front (their first touch is a cache and TLB miss).
  */
 #ifndef TD_INDEX_READ_H
 #define TD_INDEX_READ_H
@@ -56,6 +58,13 @@ void td_plist_set_bm25(td_plist *self, double k1, double b, double avgdl);
  * posting of the block td_plist_block last returned (computed once per
  * block from its header): times idf (k1 + 1) it bounds the block's scores. */
 double td_plist_bound(td_plist *self);
+
+/* Largest tf saturation, in the block td_plist_block last returned, of a
+ * posting of a document of length dl (every posting is dominated by a bound
+ * point of no greater length; 0 when none is: no posting of that length).
+ * The lead list knows each candidate's length, so the other clauses are
+ * bounded for that document rather than for their block's best length. */
+double td_plist_bound_len(td_plist *self, uint32_t dl);
 
 /* Reading the `terms` and `docs` databases. */
 uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen);

@@ -184,6 +184,44 @@ static void test_pruned_equals_exhaustive(void **state)
     td_txn_end(&txn);
 }
 
+/* AND queries of common words (the lead's candidates checked against the
+ * other terms' bounds at the candidate's length, td_plist_bound_len), for
+ * several k: the pruned hits are the exhaustive ones. */
+static void test_pruned_common_terms(void **state)
+{
+    (void)state;
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(s_db, &txn), TD_DB_OK);
+    td_arena *arena = td_arena_new(64u << 20);
+    char q[128], w1[32], w2[32], w3[32];
+    static const uint32_t ks[] = {1, 3, 10, 40};
+    int pruned = 0;
+    for (int i = 0; i < 400; i++) {
+        s_word(s_rand(12), w1);
+        s_word(s_rand(i % 3 ? 12 : 60), w2);
+        s_word(s_rand(25), w3);
+        if (i % 4 == 3)
+            snprintf(q, sizeof q, "%s %s %s", w1, w2, w3);
+        else
+            snprintf(q, sizeof q, "%s %s", w1, w2);
+        uint32_t k = ks[i % 4];
+        td_search_res a, b;
+        td_search_stats sa, sb;
+        s_run(txn, arena, q, false, k, &a, &sa, NULL);
+        s_run(txn, arena, q, true, k, &b, &sb, NULL);
+        pruned += !a.exact;
+        assert_int_equal(a.n, b.n);
+        for (size_t j = 0; j < a.n; j++) {
+            assert_int_equal(a.hits[j].doc, b.hits[j].doc);
+            assert_true(a.hits[j].score == b.hits[j].score);
+        }
+        td_arena_reset(arena);
+    }
+    assert_true(pruned > 100);
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+}
+
 static void test_replaced_versions(void **state)
 {
     (void)state;
@@ -241,12 +279,89 @@ static void test_paging(void **state)
     td_txn_end(&txn);
 }
 
+/* All docnos of `term`, read from the postings database directly. */
+static size_t s_all_docnos(td_txn *txn, const char *term, uint32_t *out, size_t cap)
+{
+    unsigned char key[TD_IX_TERM_MAX + 5];
+    size_t kl = td_ix_key(term, strlen(term), 0, key), n = 0;
+    td_cur *cur;
+    assert_true(kl > 0);
+    assert_int_equal(td_cur_open(txn, TD_DBI_POSTINGS, &cur), TD_DB_OK);
+    td_val k, v;
+    static uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+    for (td_db_rc rc = td_cur_seek(cur, key, kl, &k, &v);
+         rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, kl - 4) == 0;
+         rc = td_cur_next(cur, &k, &v)) {
+        int m = td_ix_block_docs(v.data, v.len, doc, tt, tb, dl);
+        assert_true(m > 0);
+        for (int i = 0; i < m && n < cap; i++)
+            out[n++] = doc[i];
+    }
+    td_cur_close(&cur);
+    return n;
+}
+
+/* The posting cursor (sequential steps with a look-ahead cursor running
+ * in front, B-tree seeks for far jumps, several lists at once) finds the
+ * same docnos as reading the blocks directly, for every kind of stride. */
+static void test_plist_walks(void **state)
+{
+    (void)state;
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(s_db, &txn), TD_DB_OK);
+    td_arena *arena = td_arena_new(16u << 20);
+    static uint32_t ref[3][DOCS * 2];
+    size_t nref[3];
+    char w[3][32];
+    for (int t = 0; t < 3; t++) {
+        s_word((uint32_t)(t == 0 ? 0 : t == 1 ? 1 : 150), w[t]);
+        nref[t] = s_all_docnos(txn, w[t], ref[t], DOCS * 2);
+    }
+    assert_true(nref[0] > 20 * TD_IX_BLOCK);   /* many blocks to walk */
+    for (int pass = 0; pass < 6; pass++) {
+        td_plist *pl[3];
+        for (int t = 0; t < 3; t++)
+            assert_non_null(pl[t] = td_plist_open(txn, arena, w[t], strlen(w[t])));
+        uint32_t d[3] = {1, 1, 1};
+        bool over[3] = {false, false, false};
+        while (!over[0] || !over[1] || !over[2]) {
+            for (int t = 0; t < 3; t++) {
+                if (over[t])
+                    continue;
+                size_t i = 0;
+                while (i < nref[t] && ref[t][i] < d[t])
+                    i++;
+                uint32_t want = i < nref[t] ? ref[t][i] : TD_IX_NONE;
+                td_ix_header h;
+                if (pass % 2 && td_plist_block(pl[t], d[t], &h))   /* headers first */
+                    assert_true(h.last >= d[t] && (want == TD_IX_NONE || h.first <= want));
+                uint32_t got = td_plist_next_geq(pl[t], d[t]);
+                assert_int_equal(got, want);
+                if (got == TD_IX_NONE) {
+                    over[t] = true;
+                    continue;
+                }
+                /* strides: next posting, within a block, a few blocks, far */
+                uint32_t r = s_rand(16);
+                d[t] = got + (r < 8 ? 1 : r < 12 ? 1 + s_rand(300) : r < 15 ? 1 + s_rand(3000)
+                                                                       : 1 + s_rand(20000));
+            }
+        }
+        for (int t = 0; t < 3; t++)
+            td_plist_close(pl[t]);
+    }
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pruned_equals_exhaustive),
+        cmocka_unit_test(test_pruned_common_terms),
         cmocka_unit_test(test_replaced_versions),
         cmocka_unit_test(test_paging),
+        cmocka_unit_test(test_plist_walks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
