@@ -76,6 +76,11 @@ void td_assign_aborted(td_assign *self)
     td_cluster_aborted(self->cluster);
 }
 
+td_db_rc td_assign_flush(td_assign *self, td_txn *txn)
+{
+    return td_cluster_flush(self->cluster, txn);
+}
+
 size_t td_assign_window_events(const td_assign *self)
 {
     return td_cluster_live(self->cluster);
@@ -912,14 +917,14 @@ static td_db_rc s_maybe_merge(td_assign *self, td_txn *txn, td_arena *arena, cha
 }
 
 td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
-                           td_notices *notices)
+                           const td_terms *terms, td_notices *notices)
 {
     td_db_rc rc = td_cluster_ready(self->cluster, txn);
     if (rc)
         return rc;
     td_cvec v;
     td_fprint fp;
-    if (td_cluster_vectorize(self->cluster, txn, a, arena, &v) != 0 ||
+    if (td_cluster_vectorize(self->cluster, txn, a, terms, arena, &v) != 0 ||
         td_prov_fingerprint(self->prov, a, arena, &fp) != 0)
         return TD_DB_ERROR;
     char *eid = NULL;
@@ -987,13 +992,14 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
 }
 
 td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
-                          const td_article *old, td_article *a, td_notices *notices)
+                          const td_article *old, td_article *a, const td_terms *terms,
+                          td_notices *notices)
 {
     a->event = old->event;
     a->story = old->story;
     td_db_rc rc;
     if (!old->event)
-        return td_assign_article(self, txn, arena, a, notices);
+        return td_assign_article(self, txn, arena, a, terms, notices);
 
     td_val raw;
     td_event e;
@@ -1001,14 +1007,14 @@ td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
     rc = td_db_event_get(txn, old->event, &raw);
     if (rc == TD_DB_NOTFOUND) {
         td_warn("article %s links to missing event %s: assigning it again", a->id, old->event);
-        return td_assign_article(self, txn, arena, a, notices);
+        return td_assign_article(self, txn, arena, a, terms, notices);
     }
     if (rc)
         return rc;
     if (td_event_decode(raw.data, raw.len, arena, &e, &err) != 0) {
         td_warn("event %s does not decode (%s): assigning the article again", old->event,
                 err.message);
-        return td_assign_article(self, txn, arena, a, notices);
+        return td_assign_article(self, txn, arena, a, terms, notices);
     }
     int64_t old_last = e.last_seen;
     if (e.articles <= 1) {

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "notices.h"
 #include "record.h"
+#include "terms.h"
 
 typedef struct td_assign td_assign;
 
@@ -22,23 +23,28 @@ typedef struct td_assign td_assign;
 td_assign *td_assign_new(void);
 void td_assign_destroy(td_assign **self_p);
 
-/* Assign a new article `a` (a->id set, times set) to an event and story:
+/* Assign a new article `a` (a->id set, times set) to an event and story
+ * (`terms`: its tokens, td_terms_build of its title, body and language):
  * writes the event, story and entity records in `txn`, sets a->event and
  * a->story (strings in `arena`) and appends event.created/event.updated to
  * `notices`. Returns TD_DB_OK or the database error (the caller then drops
  * the transaction). */
 td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_article *a,
-                           td_notices *notices);
+                           const td_terms *terms, td_notices *notices);
 
 /* A new version `a` replaces the stored `old` (same id): `a` keeps old's
  * event and story, whose aggregates and entity counts are refreshed. */
 td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
-                          const td_article *old, td_article *a, td_notices *notices);
+                          const td_article *old, td_article *a, const td_terms *terms,
+                          td_notices *notices);
 
 /* The transaction with the assignments since the last call committed /
  * was abandoned (keep or roll back in-memory state). */
 void td_assign_committed(td_assign *self);
 void td_assign_aborted(td_assign *self);
+/* Write what the assigner keeps in memory during a transaction (document
+ * frequencies); call at the end of every write transaction body. */
+td_db_rc td_assign_flush(td_assign *self, td_txn *txn);
 
 /* Events held in the in-memory candidate window (benchmarks, tests). */
 size_t td_assign_window_events(const td_assign *self);

@@ -33,6 +33,8 @@ typedef struct {
     int64_t first, last;
     int32_t day;
     uint32_t stamp;
+    uint32_t sim_stamp;      /* == td_cluster.sim_stamp: `sim` is the last best's */
+    double sim;
     bool live;
     td_cterm terms[TD_CLUSTER_TERMS];
     uint16_t n_terms;
@@ -58,7 +60,7 @@ typedef struct s_acc_ {
 
 struct td_cluster {
     td_cluster_opts o;
-    td_tokenizer *tk;
+    td_df *df;               /* document frequencies (in memory, see dfstats.h) */
     s_slot *slots;
     size_t n_slots, cap_slots, n_dead;
     s_post *post;            /* term -> slots (open addressing, h = 0 empty) */
@@ -66,6 +68,10 @@ struct td_cluster {
     s_idx *byid;             /* event id hash -> slot */
     size_t byid_cap, byid_used;
     uint32_t stamp;
+    /* similarities td_cluster_best computed for vector `sim_vec`, valid while
+     * no slot changed since (`gen` counts slot changes) */
+    uint32_t sim_stamp;
+    uint64_t gen, sim_gen, sim_vec, vec_gen;
     int64_t clock;           /* latest event time seen (stream time) */
     bool loaded, dirty;
     unsigned ops;
@@ -161,14 +167,14 @@ td_cluster *td_cluster_new(const td_cluster_opts *opts)
         self->o = *opts;
     else
         td_cluster_opts_default(&self->o);
-    self->tk = td_tokenizer_new();
+    self->df = td_df_new();
     self->q_cap = 2048;
     self->q = calloc(self->q_cap, sizeof *self->q);
     self->cand = malloc(CANDIDATES_MAX * sizeof *self->cand);
     self->acc = malloc(ACC_CAP * sizeof *self->acc);
     self->eacc = malloc(EACC_CAP * sizeof *self->eacc);
     self->clock = TD_TIME_NONE;
-    if (!self->tk || !self->q || !self->cand || !self->acc || !self->eacc)
+    if (!self->df || !self->q || !self->cand || !self->acc || !self->eacc)
         td_cluster_destroy(&self);
     return self;
 }
@@ -188,6 +194,7 @@ static void s_clear(td_cluster *self)
     self->n_slots = self->cap_slots = self->n_dead = 0;
     self->clock = TD_TIME_NONE;
     self->loaded = false;
+    self->gen++;
 }
 
 void td_cluster_destroy(td_cluster **self_p)
@@ -196,7 +203,7 @@ void td_cluster_destroy(td_cluster **self_p)
         return;
     td_cluster *self = *self_p;
     s_clear(self);
-    td_tokenizer_destroy(&self->tk);
+    td_df_destroy(&self->df);
     free(self->q);
     free(self->cand);
     free(self->acc);
@@ -218,10 +225,17 @@ size_t td_cluster_live(const td_cluster *self)
 void td_cluster_committed(td_cluster *self)
 {
     self->dirty = false;
+    td_df_committed(self->df);
+}
+
+td_db_rc td_cluster_flush(td_cluster *self, td_txn *txn)
+{
+    return td_df_flush(self->df, txn);
 }
 
 void td_cluster_aborted(td_cluster *self)
 {
+    td_df_aborted(self->df);
     /* the index may hold events of the abandoned transaction: drop it and
      * read it back from what is committed */
     if (self->dirty)
@@ -267,33 +281,30 @@ static int s_cmp_w(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-static size_t s_tokens(td_cluster *self, const char *text, td_lang lang, double boost,
-                       double lead_boost, int lead, int max, bool title, s_acc *tab,
-                       size_t cap, size_t n, td_arena *arena)
+static size_t s_tokens(const td_term *tok, size_t ntok, double boost, double lead_boost,
+                       int lead, int max, bool title, s_acc *tab, size_t cap, size_t n,
+                       td_arena *arena)
 {
-    if (!text || !*text)
-        return n;
-    td_tokenizer_begin_lang(self->tk, text, strlen(text), lang);
-    td_token t;
     int i = 0;
     char key[TD_TOKEN_MAX + 2];
-    while (i < max && td_tokenizer_next(self->tk, &t)) {
+    for (size_t k = 0; k < ntok && i < max; k++) {
+        const td_term *t = &tok[k];
         i++;
-        if (t.stop || t.norm_len < 2)
+        if (t->stop || t->norm_len < 2 || t->stem_len > TD_TOKEN_MAX)
             continue;
         key[0] = 't';
-        memcpy(key + 1, t.stem, t.stem_len);
-        uint64_t h = s_hash(key, t.stem_len + 1);
+        memcpy(key + 1, t->stem, t->stem_len);
+        uint64_t h = s_hash(key, t->stem_len + 1);
         s_acc *a = s_acc_find(tab, cap, h);
         if (!a->h) {
             if (n >= VEC_MAX)
                 continue;
             a->h = h;
-            a->key = td_arena_strndup(arena, key, t.stem_len + 1);
-            a->word = td_arena_strndup(arena, t.norm, t.norm_len);
+            a->key = td_arena_strndup(arena, key, t->stem_len + 1);
+            a->word = td_arena_strndup(arena, t->norm, t->norm_len);
             if (!a->key || !a->word)
                 return (size_t)-1;
-            a->klen = t.stem_len + 1;
+            a->klen = t->stem_len + 1;
             n++;
         }
         a->tf += i <= lead ? boost * lead_boost : boost;
@@ -329,25 +340,27 @@ static bool s_same_text(const char *a, const char *b)
     return la == lb && memcmp(a, b, la) == 0;
 }
 
-int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_arena *arena,
-                         td_cvec *out)
+int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a,
+                         const td_terms *terms, td_arena *arena, td_cvec *out)
 {
     memset(out, 0, sizeof *out);
+    out->gen = ++self->vec_gen;
     out->t = a->published_at;
     out->day = td_cluster_day(a->event_date);
     size_t cap = ACC_CAP;
     s_acc *tab = self->acc;
     memset(tab, 0, cap * sizeof *tab);
-    td_lang lang = a->lang ? td_lang_parse(a->lang) : TD_LANG_NONE;
-    size_t n = 0;
+    size_t n = 0, ntok;
     const td_cluster_opts *o = &self->o;
-    n = s_tokens(self, a->title, lang, o->title_boost, 1.0, 0, 64, true, tab, cap, n, arena);
+    const td_term *tok = td_terms_get(terms, TD_TERMS_TITLE, &ntok);
+    n = s_tokens(tok, ntok, o->title_boost, 1.0, 0, 64, true, tab, cap, n, arena);
     if (n == (size_t)-1)
         return -1;
     out->headline = s_same_text(a->title, a->body) || !a->body || !*a->body;
+    tok = td_terms_get(terms, TD_TERMS_BODY, &ntok);
     if (!out->headline)
-        n = s_tokens(self, a->body, lang, 1.0, o->lead_boost, o->lead_tokens, o->body_tokens,
-                     false, tab, cap, n, arena);
+        n = s_tokens(tok, ntok, 1.0, o->lead_boost, o->lead_tokens, o->body_tokens, false, tab,
+                     cap, n, arena);
     if (n == (size_t)-1)
         return -1;
     /* entities: a separate vector, keyed like the entities database */
@@ -372,7 +385,7 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
         }
         e->tf += a->entities[i].count ? a->entities[i].count : 1;
     }
-    uint64_t docs = td_df_docs(txn);
+    uint64_t docs = td_df_docs(self->df, txn);
     out->terms = td_arena_alloc(arena, (n ? n : 1) * sizeof *out->terms);
     out->ents = td_arena_alloc(arena, (ne ? ne : 1) * sizeof *out->ents);
     if (!out->terms || !out->ents)
@@ -381,7 +394,7 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
         if (!tab[i].h)
             continue;
         td_cterm *t = &out->terms[out->n_terms++];
-        double idf = td_df_idf(docs, td_df_get(txn, tab[i].key, tab[i].klen));
+        double idf = td_df_idf(docs, td_df_get(self->df, txn, tab[i].key, tab[i].klen));
         t->h = tab[i].h;
         t->w = (float)((1.0 + log(tab[i].tf)) * idf);
         t->word = tab[i].word;
@@ -392,7 +405,7 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
         if (!etab[i].h)
             continue;
         td_cterm *t = &out->ents[out->n_ents++];
-        double idf = td_df_idf(docs, td_df_get(txn, etab[i].key, etab[i].klen));
+        double idf = td_df_idf(docs, td_df_get(self->df, txn, etab[i].key, etab[i].klen));
         t->h = etab[i].h;
         t->w = (float)((1.0 + log(etab[i].tf)) * idf);
         t->word = etab[i].word;
@@ -407,7 +420,6 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_
 
 td_db_rc td_cluster_count(td_cluster *self, td_txn *txn, const td_cvec *v)
 {
-    (void)self;
     const void *keys[VEC_MAX + 256];
     size_t lens[VEC_MAX + 256], k = 0;
     for (size_t i = 0; i < v->n_terms && k < VEC_MAX + 256; i++)
@@ -420,7 +432,7 @@ td_db_rc td_cluster_count(td_cluster *self, td_txn *txn, const td_cvec *v)
             keys[k] = v->ents[i].key;
             lens[k++] = strlen(v->ents[i].key);
         }
-    return td_df_add(txn, keys, lens, k);
+    return td_df_add(self->df, txn, keys, lens, k);
 }
 
 double td_cluster_cos(const td_cterm *a, size_t na, const td_cterm *b, size_t nb)
@@ -837,6 +849,7 @@ static int s_compact(td_cluster *self)
             self->slots[w++] = self->slots[i];
     self->n_slots = w;
     self->n_dead = 0;
+    self->gen++;
     for (size_t i = 0; i < self->post_cap; i++)
         free(self->post[i].ids);
     free(self->post);
@@ -902,6 +915,7 @@ static int s_slot_set(td_cluster *self, const td_cstate *st)
 {
     if (!st->id || strlen(st->id) >= TD_CLUSTER_ID)
         return 0; /* such an id cannot be a candidate; it still works from LMDB */
+    self->gen++;
     s_idx *x = s_byid_slot(self, st->id, true);
     if (!x)
         return -1;
@@ -1073,6 +1087,13 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
     if (s_query_load(self, v) != 0)
         return TD_DB_ERROR;
     size_t n = s_candidates(self, v, self->o.event_window_h);
+    if (++self->sim_stamp == 0) {
+        for (size_t i = 0; i < self->n_slots; i++)
+            self->slots[i].sim_stamp = 0;
+        self->sim_stamp = 1;
+    }
+    self->sim_vec = v->gen;
+    self->sim_gen = self->gen;
     const char *best_id = NULL;
     s_slot *bs = NULL, *ss = NULL;
     self->second[0] = '\0';
@@ -1082,6 +1103,8 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
         td_cscore sc;
         s_score(self, v, s->first, s->last, s->day, s->terms, s->n_terms, s->ents, s->n_ents,
                 &sc);
+        s->sim_stamp = self->sim_stamp;
+        s->sim = sc.sim;
         if (sc.score > parts->score) {
             if (bs) {
                 ss = bs;
@@ -1180,6 +1203,7 @@ td_db_rc td_cluster_del(td_cluster *self, td_txn *txn, const char *id)
     if (rc && rc != TD_DB_NOTFOUND)
         return rc;
     self->dirty = true;
+    self->gen++;
     s_idx *x = s_byid_slot(self, id, false);
     if (x && x->slot != UINT32_MAX && self->slots[x->slot].live) {
         self->slots[x->slot].live = false;
@@ -1193,16 +1217,25 @@ int td_cluster_related(td_cluster *self, td_txn *txn, const td_cvec *v, const ch
                        double *scores)
 {
     (void)txn;
-    if (s_query_load(self, v) != 0)
-        return -1;
+    /* the similarity does not depend on time: the candidates td_cluster_best
+     * just scored for this same vector keep theirs while no slot changed */
+    bool reuse = v->gen && v->gen == self->sim_vec && self->gen == self->sim_gen;
+    bool loaded = false;
     size_t n = s_candidates(self, v, self->o.story_window_h), k = 0;
     for (size_t i = 0; i < n; i++) {
         s_slot *s = &self->slots[self->cand[i]];
         if (exclude && strcmp(s->id, exclude) == 0)
             continue;
         td_cscore sc;
-        s_score(self, v, s->first, s->last, s->day, s->terms, s->n_terms, s->ents, s->n_ents,
-                &sc);
+        if (reuse && s->sim_stamp == self->sim_stamp) {
+            sc.sim = s->sim;
+        } else {
+            if (!loaded && s_query_load(self, v) != 0)
+                return -1;
+            loaded = true;
+            s_score(self, v, s->first, s->last, s->day, s->terms, s->n_terms, s->ents,
+                    s->n_ents, &sc);
+        }
         if (sc.sim < self->o.story_threshold)
             continue;
         /* insertion into the top `max`, best first */

@@ -27,6 +27,7 @@
 #include "arena.h"
 #include "db.h"
 #include "record.h"
+#include "terms.h"
 
 #define TD_CLUSTER_TERMS 96    /* centroid terms kept per event */
 #define TD_CLUSTER_ENTS 32     /* centroid entities kept per event */
@@ -81,6 +82,8 @@ typedef struct {
     int64_t t;             /* published_at */
     int32_t day;           /* event_date as days since 1970, INT32_MIN unknown */
     bool headline;         /* no text beyond the title (a headline feed) */
+    uint64_t gen;          /* set by td_cluster_vectorize (0: not from it); lets
+                            * td_cluster_related reuse td_cluster_best's scores */
 } td_cvec;
 
 /* The persisted state of one event (clusters database). */
@@ -117,10 +120,11 @@ td_cluster *td_cluster_new(const td_cluster_opts *opts);
 void td_cluster_destroy(td_cluster **self_p);
 const td_cluster_opts *td_cluster_opts_of(const td_cluster *self);
 
-/* The article's vectors, weighted with the document frequencies in `txn`.
- * Returns 0, -1 when out of arena memory. */
-int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a, td_arena *arena,
-                         td_cvec *out);
+/* The article's vectors from its tokens `terms` (td_terms_build of its
+ * title, body and language), weighted with the document frequencies in
+ * `txn`. Returns 0, -1 when out of arena memory. */
+int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a,
+                         const td_terms *terms, td_arena *arena, td_cvec *out);
 
 /* Count the article's terms and entities in the document frequencies. */
 td_db_rc td_cluster_count(td_cluster *self, td_txn *txn, const td_cvec *v);
@@ -170,7 +174,10 @@ void td_cluster_merge(td_cstate *s, const td_cvec *v, td_arena *arena);
 /* Cosine of the article with the centroid of `s`. */
 double td_cluster_cos(const td_cterm *a, size_t na, const td_cterm *b, size_t nb);
 
-/* Transaction outcome (see assign.h). */
+/* Transaction outcome (see assign.h). td_cluster_flush writes the
+ * transaction's document-frequency increments (kept in memory until then)
+ * and must run at the end of every write transaction that counted. */
+td_db_rc td_cluster_flush(td_cluster *self, td_txn *txn);
 void td_cluster_committed(td_cluster *self);
 void td_cluster_aborted(td_cluster *self);
 

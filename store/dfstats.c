@@ -1,13 +1,34 @@
-/* dfstats.c — document frequencies in LMDB; see dfstats.h. */
+/* dfstats.c — document frequencies in LMDB behind an in-memory table; see
+ * dfstats.h. */
 #include "dfstats.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 /* The document count lives under a key no term can have (terms are
  * prefixed with a letter by their callers). */
 static const char s_docs_key[] = "\0docs";
 #define DOCS_KEY_LEN 5
+
+typedef struct {
+    uint64_t h;       /* 0 = empty slot */
+    char *key;
+    uint32_t klen;
+    uint32_t base;    /* committed count (as read from LMDB, then kept) */
+    uint32_t delta;   /* this transaction's increments */
+} s_ent;
+
+struct td_df {
+    s_ent *tab;
+    size_t cap, used;
+    uint32_t *dirty;  /* slots with delta > 0 */
+    size_t n_dirty, cap_dirty;
+    bool docs_known;
+    uint64_t docs_base, docs_delta;
+};
 
 static uint64_t s_get_be(const td_val *v)
 {
@@ -24,39 +45,239 @@ static void s_put_be(unsigned char *p, size_t n, uint64_t x)
         p[i] = (unsigned char)x;
 }
 
-uint64_t td_df_docs(td_txn *txn)
+td_df *td_df_new(void)
 {
-    td_val v;
-    if (td_txn_get(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, &v) != TD_DB_OK)
-        return 0;
-    return s_get_be(&v);
+    td_df *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    self->cap = 4096;
+    self->tab = calloc(self->cap, sizeof *self->tab);
+    if (!self->tab) {
+        free(self);
+        return NULL;
+    }
+    return self;
 }
 
-uint32_t td_df_get(td_txn *txn, const void *key, size_t len)
+static void s_empty(td_df *self)
 {
-    td_val v;
-    if (!len || len > TD_DB_MAX_KEY || td_txn_get(txn, TD_DBI_DF, key, len, &v) != TD_DB_OK)
-        return 0;
-    uint64_t x = s_get_be(&v);
-    return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+    for (size_t i = 0; i < self->cap; i++)
+        free(self->tab[i].key);
+    memset(self->tab, 0, self->cap * sizeof *self->tab);
+    self->used = 0;
+    self->n_dirty = 0;
 }
 
-td_db_rc td_df_add(td_txn *txn, const void *const *keys, const size_t *lens, size_t n)
+void td_df_destroy(td_df **self_p)
 {
-    unsigned char b[8];
+    if (!self_p || !*self_p)
+        return;
+    td_df *self = *self_p;
+    s_empty(self);
+    free(self->tab);
+    free(self->dirty);
+    free(self);
+    *self_p = NULL;
+}
+
+static int s_dirty_push(td_df *self, uint32_t slot)
+{
+    if (self->n_dirty == self->cap_dirty) {
+        size_t cap = self->cap_dirty ? self->cap_dirty * 2 : 1024;
+        uint32_t *d = realloc(self->dirty, cap * sizeof *d);
+        if (!d)
+            return -1;
+        self->dirty = d;
+        self->cap_dirty = cap;
+    }
+    self->dirty[self->n_dirty++] = slot;
+    return 0;
+}
+
+static int s_grow(td_df *self)
+{
+    size_t cap = self->cap * 2;
+    s_ent *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    for (size_t i = 0; i < self->cap; i++) {
+        if (!self->tab[i].h)
+            continue;
+        size_t j = self->tab[i].h & (cap - 1);
+        while (t[j].h)
+            j = (j + 1) & (cap - 1);
+        t[j] = self->tab[i];
+    }
+    free(self->tab);
+    self->tab = t;
+    self->cap = cap;
+    /* slots moved: list the dirty ones again (capacity is already enough) */
+    self->n_dirty = 0;
+    for (size_t i = 0; i < cap; i++)
+        if (t[i].h && t[i].delta)
+            self->dirty[self->n_dirty++] = (uint32_t)i;
+    return 0;
+}
+
+/* The slot of `key`, or the empty slot where it belongs. */
+static size_t s_find(const td_df *self, uint64_t h, const void *key, size_t len)
+{
+    size_t j = h & (self->cap - 1);
+    while (self->tab[j].h) {
+        const s_ent *e = &self->tab[j];
+        if (e->h == h && e->klen == len && memcmp(e->key, key, len) == 0)
+            break;
+        j = (j + 1) & (self->cap - 1);
+    }
+    return j;
+}
+
+/* The entry of `key`, loaded from LMDB when new. NULL with *rc set when it
+ * cannot be held (out of memory: *rc = TD_DB_ERROR, the LMDB count in
+ * *raw) or read (*rc = the LMDB error). */
+static s_ent *s_entry(td_df *self, td_txn *txn, const void *key, size_t len, td_db_rc *rc,
+                      uint32_t *raw)
+{
+    uint64_t h = XXH3_64bits(key, len);
+    h = h ? h : 1;
+    size_t j = s_find(self, h, key, len);
+    if (self->tab[j].h)
+        return &self->tab[j];
+    td_val v;
+    *rc = td_txn_get(txn, TD_DBI_DF, key, len, &v);
+    uint32_t base = 0;
+    if (*rc == TD_DB_OK) {
+        uint64_t x = s_get_be(&v);
+        base = x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+    } else if (*rc != TD_DB_NOTFOUND) {
+        *raw = 0;
+        return NULL;
+    }
+    *raw = base;
+    *rc = TD_DB_ERROR;
+    if (2 * (self->used + 1) > self->cap) {
+        if (s_grow(self) != 0)
+            return NULL;
+        j = s_find(self, h, key, len);
+    }
+    char *k = malloc(len);
+    if (!k)
+        return NULL;
+    memcpy(k, key, len);
+    self->tab[j] = (s_ent){.h = h, .key = k, .klen = (uint32_t)len, .base = base};
+    self->used++;
+    *rc = TD_DB_OK;
+    return &self->tab[j];
+}
+
+static uint64_t s_docs_base(td_df *self, td_txn *txn)
+{
+    if (!self->docs_known) {
+        td_val v;
+        td_db_rc rc = td_txn_get(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, &v);
+        if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+            return 0;
+        self->docs_base = rc == TD_DB_OK ? s_get_be(&v) : 0;
+        self->docs_known = true;
+    }
+    return self->docs_base;
+}
+
+uint64_t td_df_docs(td_df *self, td_txn *txn)
+{
+    return s_docs_base(self, txn) + self->docs_delta;
+}
+
+uint32_t td_df_get(td_df *self, td_txn *txn, const void *key, size_t len)
+{
+    if (!len || len > TD_DB_MAX_KEY)
+        return 0;
+    td_db_rc rc;
+    uint32_t raw;
+    s_ent *e = s_entry(self, txn, key, len, &rc, &raw);
+    if (!e)
+        return raw;
+    return e->base + e->delta;
+}
+
+td_db_rc td_df_add(td_df *self, td_txn *txn, const void *const *keys, const size_t *lens,
+                   size_t n)
+{
     for (size_t i = 0; i < n; i++) {
         if (!lens[i] || lens[i] > TD_DB_MAX_KEY)
             continue;
-        uint32_t df = td_df_get(txn, keys[i], lens[i]);
-        if (df == UINT32_MAX)
-            continue;
-        s_put_be(b, 4, (uint64_t)df + 1);
-        td_db_rc rc = td_txn_put(txn, TD_DBI_DF, keys[i], lens[i], b, 4);
-        if (rc)
+        td_db_rc rc;
+        uint32_t raw;
+        s_ent *e = s_entry(self, txn, keys[i], lens[i], &rc, &raw);
+        if (!e)
             return rc;
+        if ((uint64_t)e->base + e->delta >= UINT32_MAX)
+            continue;
+        if (!e->delta && s_dirty_push(self, (uint32_t)(e - self->tab)) != 0)
+            return TD_DB_ERROR;
+        e->delta++;
     }
-    s_put_be(b, 8, td_df_docs(txn) + 1);
+    (void)s_docs_base(self, txn);
+    self->docs_delta++;
+    return TD_DB_OK;
+}
+
+static int s_cmp_key(const void *a, const void *b)
+{
+    const s_ent *x = *(const s_ent *const *)a, *y = *(const s_ent *const *)b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+td_db_rc td_df_flush(td_df *self, td_txn *txn)
+{
+    unsigned char b[8];
+    if (self->n_dirty) {
+        s_ent **order = malloc(self->n_dirty * sizeof *order);
+        if (!order)
+            return TD_DB_ERROR;
+        for (size_t i = 0; i < self->n_dirty; i++)
+            order[i] = &self->tab[self->dirty[i]];
+        qsort(order, self->n_dirty, sizeof *order, s_cmp_key);
+        for (size_t i = 0; i < self->n_dirty; i++) {
+            s_put_be(b, 4, (uint64_t)order[i]->base + order[i]->delta);
+            td_db_rc rc = td_txn_put(txn, TD_DBI_DF, order[i]->key, order[i]->klen, b, 4);
+            if (rc) {
+                free(order);
+                return rc;
+            }
+        }
+        free(order);
+    }
+    if (!self->docs_delta)
+        return TD_DB_OK;
+    s_put_be(b, 8, td_df_docs(self, txn));
     return td_txn_put(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, b, 8);
+}
+
+void td_df_committed(td_df *self)
+{
+    for (size_t i = 0; i < self->n_dirty; i++) {
+        s_ent *e = &self->tab[self->dirty[i]];
+        e->base += e->delta;
+        e->delta = 0;
+    }
+    self->n_dirty = 0;
+    self->docs_base += self->docs_delta;
+    self->docs_delta = 0;
+    if (self->used > TD_DF_MAX_ENTRIES)
+        s_empty(self);
+}
+
+void td_df_aborted(td_df *self)
+{
+    for (size_t i = 0; i < self->n_dirty; i++)
+        self->tab[self->dirty[i]].delta = 0;
+    self->n_dirty = 0;
+    self->docs_delta = 0;
 }
 
 double td_df_idf(uint64_t docs, uint32_t df)

@@ -32,7 +32,7 @@ typedef struct {
 } s_local;
 
 struct td_index {
-    td_tokenizer *tk;
+    td_terms *own;           /* tokens of td_index_add's articles */
     td_arena *arena;
     s_term **slots;          /* open addressing, power of two */
     size_t nslots, nterms;
@@ -54,14 +54,14 @@ td_index *td_index_new(void)
     td_index *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->tk = td_tokenizer_new();
+    self->own = td_terms_new();
     self->arena = td_arena_new(BATCH_ARENA);
     self->nslots = 1 << 16;
     self->slots = calloc(self->nslots, sizeof *self->slots);
     self->nlocal = 1 << 13;
     self->local = calloc(self->nlocal, sizeof *self->local);
     self->lidx = calloc(self->nlocal, sizeof *self->lidx);
-    if (!self->tk || !self->arena || !self->slots || !self->local || !self->lidx)
+    if (!self->own || !self->arena || !self->slots || !self->local || !self->lidx)
         td_index_destroy(&self);
     return self;
 }
@@ -71,7 +71,7 @@ void td_index_destroy(td_index **self_p)
     if (!self_p || !*self_p)
         return;
     td_index *self = *self_p;
-    td_tokenizer_destroy(&self->tk);
+    td_terms_destroy(&self->own);
     td_arena_destroy(&self->arena);
     free(self->slots);
     if (self->local)
@@ -133,21 +133,18 @@ static int s_local_pos(s_local *l, uint32_t pos)
     return 0;
 }
 
-/* Tokenise one field; returns the indexed tokens, -1 when out of memory. */
-static long s_field(td_index *self, const char *text, const char *lang, uint32_t base,
-                    bool title)
+/* Gather one field's tokens; returns the indexed tokens, -1 when out of
+ * memory. */
+static long s_field(td_index *self, const td_term *tok, size_t ntok, uint32_t base, bool title)
 {
-    if (!text || !*text)
-        return 0;
-    td_tokenizer_begin(self->tk, text, strlen(text), lang);
-    td_token t;
     uint32_t pos = base;
     long n = 0;
-    while (td_tokenizer_next(self->tk, &t)) {
+    for (size_t k = 0; k < ntok; k++) {
+        const td_term *t = &tok[k];
         uint32_t at = pos++;
-        if (t.stop)
+        if (t->stop)
             continue;   /* positions still count: phrases keep their gaps */
-        s_local *l = s_local_get(self, t.stem, t.stem_len);
+        s_local *l = s_local_get(self, t->stem, t->stem_len);
         if (!l)
             continue;
         if (title)
@@ -268,6 +265,16 @@ static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
 
 td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
 {
+    if (!a->id || !*a->id || strlen(a->id) > TD_DB_MAX_KEY)
+        return TD_DB_OK;
+    if (td_terms_build(self->own, a->title, a->body, a->lang) != 0)
+        return TD_DB_ERROR;
+    return td_index_add_terms(self, txn, a, self->own);
+}
+
+td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
+                            const td_terms *terms)
+{
     if (!a->id || !*a->id)
         return TD_DB_OK;
     size_t idlen = strlen(a->id);
@@ -280,8 +287,11 @@ td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
     for (size_t i = 0; i < self->lused; i++)
         self->local[self->lidx[i]].used = false;
     self->lused = 0;
-    long nt = s_field(self, a->title, a->lang, 0, true);
-    long nb = nt < 0 ? -1 : s_field(self, a->body, a->lang, TD_IX_BODY_POS, false);
+    size_t ntt, nbt;
+    const td_term *tt = td_terms_get(terms, TD_TERMS_TITLE, &ntt);
+    const td_term *bt = td_terms_get(terms, TD_TERMS_BODY, &nbt);
+    long nt = s_field(self, tt, ntt, 0, true);
+    long nb = nt < 0 ? -1 : s_field(self, bt, nbt, TD_IX_BODY_POS, false);
     if (nt < 0 || nb < 0)
         return TD_DB_ERROR;
     uint32_t dl = (uint32_t)(nt + nb);

@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "record.h"
+#include "terms.h"
 
 typedef struct td_index td_index;
 
@@ -31,6 +32,11 @@ void td_index_reset(td_index *self);
  * postings wait for td_index_flush. Returns TD_DB_OK or the database error
  * (TD_DB_ERROR when out of memory). */
 td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a);
+
+/* The same with the article's tokens already computed (`terms`: td_terms_build
+ * of a's title, body and language; the writer shares them with clustering). */
+td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
+                            const td_terms *terms);
 
 /* Write the gathered postings and document frequencies (end of a batch,
  * before commit), then forget them. */

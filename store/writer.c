@@ -30,6 +30,7 @@ struct td_writer {
     td_assign *assign;
     td_notices *notices;
     td_index *index;       /* search index, flushed once per batch */
+    td_terms *terms;       /* the current article's tokens (clustering + index) */
     td_arena *batch;       /* lives for one batch */
     td_arena *work;        /* lives for one transaction attempt */
     s_item *items;
@@ -46,9 +47,11 @@ td_writer *td_writer_new(td_db *db)
     self->assign = td_assign_new();
     self->notices = td_notices_new();
     self->index = td_index_new();
+    self->terms = td_terms_new();
     self->batch = td_arena_new(BATCH_ARENA);
     self->work = td_arena_new(BATCH_ARENA);
-    if (!self->assign || !self->notices || !self->index || !self->batch || !self->work)
+    if (!self->assign || !self->notices || !self->index || !self->terms || !self->batch ||
+        !self->work)
         td_writer_destroy(&self);
     return self;
 }
@@ -61,6 +64,7 @@ void td_writer_destroy(td_writer **self_p)
     td_assign_destroy(&self->assign);
     td_notices_destroy(&self->notices);
     td_index_destroy(&self->index);
+    td_terms_destroy(&self->terms);
     td_arena_destroy(&self->batch);
     td_arena_destroy(&self->work);
     free(self->items);
@@ -235,6 +239,9 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         s_ack_ok(it, &old, "unchanged");
         return TD_DB_OK;
     }
+    /* tokenised once for clustering and the index */
+    if (td_terms_build(self->terms, a.title, a.body, a.lang) != 0)
+        return TD_DB_ERROR;
     if (have_old) {
         /* a new version: same id, same event; the old record is replaced */
         a.id = old.id;
@@ -245,7 +252,7 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         a.n_assignment = old.n_assignment;
         if (a.published_at == TD_TIME_NONE)
             a.published_at = old.published_at;
-        rc = td_assign_update(self->assign, txn, arena, &old, &a, self->notices);
+        rc = td_assign_update(self->assign, txn, arena, &old, &a, self->terms, self->notices);
         status = "updated";
         self->attempt.updated++;
         td_txn_counter_add(txn, TD_CTR_UPDATED, 1);
@@ -261,7 +268,7 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         }
         if (a.published_at == TD_TIME_NONE)
             a.published_at = a.ingested_at;
-        rc = td_assign_article(self->assign, txn, arena, &a, self->notices);
+        rc = td_assign_article(self->assign, txn, arena, &a, self->terms, self->notices);
         status = "stored";
         self->attempt.stored++;
         if (rc == TD_DB_OK) {
@@ -273,7 +280,7 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         return rc;
     if ((rc = td_db_article_put(txn, &a)) != TD_DB_OK ||
         (rc = td_db_key_put(txn, key, hash, a.id)) != TD_DB_OK ||
-        (rc = td_index_add(self->index, txn, &a)) != TD_DB_OK)
+        (rc = td_index_add_terms(self->index, txn, &a, self->terms)) != TD_DB_OK)
         return rc;
     if (td_notices_add(self->notices, txn, TD_TOPIC_ARTICLE_STORED, a.id, a.event, a.story,
                        a.title, a.ingested_at) != 0 ||
@@ -305,6 +312,9 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
         if (rc != TD_DB_OK)
             return rc;
     }
+    td_db_rc rc = td_assign_flush(self->assign, txn);
+    if (rc != TD_DB_OK)
+        return rc;
     return td_index_flush(self->index, txn);
 }
 

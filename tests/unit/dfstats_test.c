@@ -1,0 +1,166 @@
+/* dfstats_test.c — the in-memory document frequencies (store/dfstats.c)
+ * against a real LMDB store: counts visible inside the transaction, written
+ * at flush, kept after commit, dropped when a transaction is abandoned or
+ * replayed (td_db_write redoes a body after a map-full), and re-read from
+ * LMDB by a fresh table (a restarted store). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "dfstats.h"
+
+typedef struct {
+    char dir[64];
+    td_db *db;
+    td_df *df;
+    int calls;       /* bodies run */
+    int fail_first;  /* first body returns this (0 = none) */
+    const char *keys[4];
+    size_t n_keys;
+} s_fx;
+
+static int s_setup(void **state)
+{
+    s_fx *fx = calloc(1, sizeof *fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/td-df-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC, .map_size = 64 << 20};
+    fx->db = td_db_open(&o, NULL);
+    assert_non_null(fx->db);
+    fx->df = td_df_new();
+    assert_non_null(fx->df);
+    *state = fx;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fx *fx = *state;
+    td_df_destroy(&fx->df);
+    td_db_destroy(&fx->db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
+    assert_int_equal(system(cmd), 0);
+    free(fx);
+    return 0;
+}
+
+/* One document holding fx->keys; replayable like the writer's body. */
+static td_db_rc s_body(td_txn *txn, void *arg)
+{
+    s_fx *fx = arg;
+    td_df_aborted(fx->df);
+    fx->calls++;
+    size_t lens[4];
+    const void *keys[4];
+    for (size_t i = 0; i < fx->n_keys; i++) {
+        keys[i] = fx->keys[i];
+        lens[i] = strlen(fx->keys[i]);
+    }
+    uint32_t before = td_df_get(fx->df, txn, "ta", 2);
+    td_db_rc rc = td_df_add(fx->df, txn, keys, lens, fx->n_keys);
+    if (rc)
+        return rc;
+    assert_int_equal(td_df_get(fx->df, txn, "ta", 2), before + 1);
+    if ((rc = td_df_flush(fx->df, txn)) != TD_DB_OK)
+        return rc;
+    if (fx->calls == 1 && fx->fail_first)
+        return (td_db_rc)fx->fail_first;
+    return TD_DB_OK;
+}
+
+static td_db_rc s_doc(s_fx *fx, int fail_first)
+{
+    fx->calls = 0;
+    fx->fail_first = fail_first;
+    td_db_rc rc = td_db_write(fx->db, s_body, fx);
+    if (rc == TD_DB_OK)
+        td_df_committed(fx->df);
+    else
+        td_df_aborted(fx->df);
+    return rc;
+}
+
+/* What is committed in LMDB, read through a fresh table. */
+static uint32_t s_stored(s_fx *fx, const char *key, uint64_t *docs)
+{
+    td_df *fresh = td_df_new();
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
+    uint32_t n = td_df_get(fresh, txn, key, strlen(key));
+    *docs = td_df_docs(fresh, txn);
+    td_txn_end(&txn);
+    td_df_destroy(&fresh);
+    return n;
+}
+
+static uint32_t s_mem(s_fx *fx, const char *key)
+{
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
+    uint32_t n = td_df_get(fx->df, txn, key, strlen(key));
+    td_txn_end(&txn);
+    return n;
+}
+
+static void test_commit_abort_replay(void **state)
+{
+    s_fx *fx = *state;
+    uint64_t docs;
+    fx->keys[0] = "ta";
+    fx->keys[1] = "tb";
+    fx->keys[2] = "ealpha";
+    fx->n_keys = 3;
+    assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+    fx->n_keys = 1;
+    assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+    assert_int_equal(s_stored(fx, "ta", &docs), 2);
+    assert_int_equal(docs, 2);
+    assert_int_equal(s_stored(fx, "tb", &docs), 1);
+    assert_int_equal(s_stored(fx, "ealpha", &docs), 1);
+    assert_int_equal(s_stored(fx, "tc", &docs), 0);
+    assert_int_equal(s_mem(fx, "ta"), 2);
+
+    /* abandoned: neither memory nor LMDB keeps the increment */
+    assert_int_not_equal(s_doc(fx, TD_DB_ERROR), TD_DB_OK);
+    assert_int_equal(s_mem(fx, "ta"), 2);
+    assert_int_equal(s_stored(fx, "ta", &docs), 2);
+    assert_int_equal(docs, 2);
+
+    /* replayed after a map-full: counted once */
+    assert_int_equal(s_doc(fx, TD_DB_FULL), TD_DB_OK);
+    assert_int_equal(fx->calls, 2);
+    assert_int_equal(s_mem(fx, "ta"), 3);
+    assert_int_equal(s_stored(fx, "ta", &docs), 3);
+    assert_int_equal(docs, 3);
+    assert_int_equal(s_mem(fx, "tb"), 1);
+}
+
+static void test_bad_keys_ignored(void **state)
+{
+    s_fx *fx = *state;
+    uint64_t docs;
+    fx->keys[0] = "ta";
+    fx->keys[1] = "";
+    fx->n_keys = 2;
+    assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+    assert_int_equal(s_stored(fx, "ta", &docs), 1);
+    assert_int_equal(docs, 1);
+    assert_int_equal(s_mem(fx, ""), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_commit_abort_replay, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_keys_ignored, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
