@@ -8,10 +8,12 @@
 #include "codec.h"
 #include "daemon.h"
 #include "log.h"
+#include "terms.h"
 
 struct td_prepare {
     size_t max_frame;
     td_analyzer *analyzer;
+    td_terms *terms;     /* tokens + fingerprint shipped to the store */
     td_arena *arena;
     msgpack_sbuffer buf;
     msgpack_packer pk;
@@ -28,9 +30,10 @@ td_prepare *td_prepare_new(size_t max_frame, const char *datadir)
      * multiple of the frame limit, never by what a peer claims */
     self->arena = td_arena_new(max_frame * 8 + (1u << 20));
     self->analyzer = td_analyzer_new(datadir);
+    self->terms = td_terms_new();
     msgpack_sbuffer_init(&self->buf);
     msgpack_packer_init(&self->pk, &self->buf, msgpack_sbuffer_write);
-    if (!self->arena || !self->analyzer) {
+    if (!self->arena || !self->analyzer || !self->terms) {
         td_error("cannot set up the analyser");
         td_prepare_destroy(&self);
     }
@@ -43,6 +46,7 @@ void td_prepare_destroy(td_prepare **self_p)
         return;
     td_prepare *self = *self_p;
     td_analyzer_destroy(&self->analyzer);
+    td_terms_destroy(&self->terms);
     td_arena_destroy(&self->arena);
     msgpack_sbuffer_destroy(&self->buf);
     free(self);
@@ -70,8 +74,22 @@ int td_prepare_article(td_prepare *self, const void *frame, size_t len, uint64_t
         return -1;
     if (no_time)
         a.published_at = TD_TIME_NONE;
+    /* tokens and fingerprint are computed here, in parallel workers, so the
+     * store's single writer does not; when they cannot be (memory) or would
+     * make the message too large for the store link, the store computes
+     * them itself */
+    td_terms_wire tw;
     td_store_msg m = {.token = token, .article = &a};
-    if (td_store_msg_pack(&self->pk, &m) < 0) {
+    if (td_terms_build(self->terms, a.title, a.body, a.lang) == 0 &&
+        td_terms_export(self->terms, self->arena, &tw) == 0)
+        m.terms = &tw;
+    int rc = td_store_msg_pack(&self->pk, &m);
+    if (rc == 0 && m.terms && self->buf.size > 3 * self->max_frame) {
+        msgpack_sbuffer_clear(&self->buf);
+        m.terms = NULL;
+        rc = td_store_msg_pack(&self->pk, &m);
+    }
+    if (rc < 0) {
         err->code = TD_E_INTERNAL;
         snprintf(err->message, sizeof err->message, "cannot encode the analysed article");
         return -1;

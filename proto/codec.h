@@ -86,6 +86,7 @@ typedef struct {
     uint64_t token;
     td_article *article;
     td_reject *reject;
+    td_terms_wire *terms;  /* optional, with an article: its tokens (terms.h) */
 } td_store_msg;
 
 int td_store_msg_pack(msgpack_packer *pk, const td_store_msg *m);

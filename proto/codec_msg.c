@@ -75,9 +75,11 @@ int td_ack_decode(const void *buf, size_t len, td_arena *arena, td_ack *out, td_
 
 int td_store_msg_pack(msgpack_packer *pk, const td_store_msg *m)
 {
-    int rc = msgpack_pack_map(pk, 2 + (m->token != 0));
+    bool terms = m->article && m->terms;
+    int rc = msgpack_pack_map(pk, 2 + (m->token != 0) + terms);
     rc |= td_pk_kstr(pk, "type", m->article ? "article" : "reject");
     if (m->token) rc |= td_pk_kuint(pk, "token", m->token);
+    if (terms) rc |= td_pk_key(pk, "terms") | td_pk_terms(pk, m->terms);
     if (m->article)
         rc |= td_pk_key(pk, "article") | td_article_pack(pk, m->article);
     else
@@ -108,6 +110,12 @@ int td_store_msg_decode(const void *buf, size_t len, td_arena *arena, td_store_m
         out->article = td_arena_alloc(arena, sizeof(td_article));
         rc = out->article ? td_dec_article_obj(&d, o, out->article)
                           : td_dec_fail(&d, TD_E_TOO_LARGE, "record too large");
+        const msgpack_object *t = rc == 0 ? td_dec_field(&d.root, "terms") : NULL;
+        if (t) {
+            out->terms = td_arena_alloc(arena, sizeof(td_terms_wire));
+            rc = out->terms ? td_dec_terms_obj(&d, t, out->terms)
+                            : td_dec_fail(&d, TD_E_TOO_LARGE, "record too large");
+        }
     } else {
         out->reject = td_arena_alloc(arena, sizeof(td_reject));
         rc = out->reject ? td_dec_reject_obj(&d, o, out->reject)

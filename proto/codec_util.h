@@ -49,6 +49,8 @@ const unsigned char *td_mp_next(const unsigned char *p, const unsigned char *end
 int td_dec_article_obj(td_dec *d, const msgpack_object *o, td_article *out);
 int td_dec_reject_obj(td_dec *d, const msgpack_object *o, td_reject *out);
 int td_dec_event_obj(td_dec *d, const msgpack_object *o, td_event *out);
+int td_dec_terms_obj(td_dec *d, const msgpack_object *o, td_terms_wire *out);
+int td_pk_terms(msgpack_packer *pk, const td_terms_wire *w);
 
 /* Packing helpers: a string (NULL packs nil), a key, key+string, key+int. */
 int td_pk_str(msgpack_packer *pk, const char *s);

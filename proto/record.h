@@ -72,6 +72,26 @@ typedef struct {
     char *date;     /* date of a background figure when known, else NULL */
 } td_claim;
 
+/* An article's tokens and body fingerprint as an ingest worker computed
+ * them (text/terms.h), shipped to the store with the article so its single
+ * writer does not tokenise: the distinct words once, each field as word
+ * numbers. Arrays are in host order once decoded. */
+typedef struct {
+    uint32_t version;         /* TD_TERMS_VERSION of the producer */
+    uint32_t nwords;
+    const char *words;        /* nwords x "norm\0stem\0" */
+    size_t words_len;
+    const uint8_t *stop;      /* nwords flags */
+    uint32_t ntitle, nbody;
+    const uint32_t *title;    /* word numbers in text order */
+    const uint32_t *body;
+    uint64_t simhash;         /* fingerprint of the body */
+    uint32_t ntok;
+    uint32_t n_sent;
+    const uint8_t *sent_n;    /* hashes of each sentence */
+    const uint32_t *sent;     /* the sentences' sorted hashes, concatenated */
+} td_terms_wire;
+
 typedef struct {
     char *speaker; /* NULL when unknown */
     char *text;

@@ -36,7 +36,6 @@
 
 struct td_assign {
     td_cluster *cluster;
-    td_prov *prov;
     td_ledger *ledger;
 };
 
@@ -48,9 +47,8 @@ td_assign *td_assign_new(void)
     td_cluster_opts o;
     td_cluster_opts_default(&o);
     self->cluster = td_cluster_new(&o);
-    self->prov = td_prov_new();
     self->ledger = td_ledger_new();
-    if (!self->cluster || !self->prov || !self->ledger)
+    if (!self->cluster || !self->ledger)
         td_assign_destroy(&self);
     return self;
 }
@@ -60,7 +58,6 @@ void td_assign_destroy(td_assign **self_p)
     if (!self_p || !*self_p)
         return;
     td_cluster_destroy(&(*self_p)->cluster);
-    td_prov_destroy(&(*self_p)->prov);
     td_ledger_destroy(&(*self_p)->ledger);
     free(*self_p);
     *self_p = NULL;
@@ -925,7 +922,7 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
     td_cvec v;
     td_fprint fp;
     if (td_cluster_vectorize(self->cluster, txn, a, terms, arena, &v) != 0 ||
-        td_prov_fingerprint(self->prov, a, arena, &fp) != 0)
+        td_prov_fingerprint(a, terms, arena, &fp) != 0)
         return TD_DB_ERROR;
     char *eid = NULL;
     td_cscore parts;

@@ -9,60 +9,19 @@
 #include <xxhash.h>
 
 #include "log.h"
-#include "tokens.h"
 
 #define FP_FORMAT 1
-#define SHINGLE 3
 #define NEAR_BITS 3          /* SimHash distance of a near copy */
-#define MIN_SENT_TERMS 3     /* shorter sentences say too little to compare */
 #define COPY_SAME 0.9        /* share of verbatim sentences of a copy */
 #define TRIM_SAME 0.8        /* ... of a trimmed copy (of the shorter text) */
 #define REWRITE_ALONE 0.5    /* mean sentence overlap of a rewrite without credit */
 #define REWRITE_CREDIT 0.3   /* ... with a credit cue naming the earlier source */
 #define SAME_DICE 0.9        /* a sentence counts as verbatim at this overlap */
 
-struct td_prov {
-    td_tokenizer *tk;
-};
-
-td_prov *td_prov_new(void)
-{
-    td_prov *self = calloc(1, sizeof *self);
-    if (!self)
-        return NULL;
-    if (!(self->tk = td_tokenizer_new()))
-        td_prov_destroy(&self);
-    return self;
-}
-
-void td_prov_destroy(td_prov **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    td_tokenizer_destroy(&(*self_p)->tk);
-    free(*self_p);
-    *self_p = NULL;
-}
-
-static int s_cmp_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* End of the sentence starting at p: after ". ", "! ", "? " or a line break. */
-static const char *s_sentence_end(const char *p)
-{
-    for (; *p; p++) {
-        if (*p == '\n')
-            return p + 1;
-        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == '\n' || !p[1]))
-            return p + 1;
-    }
-    return p;
-}
-
-int td_prov_fingerprint(td_prov *self, const td_article *a, td_arena *arena, td_fprint *out)
+/* The fingerprint itself is computed with the tokens (text/terms.h), in
+ * the ingest workers; this copies it into the arena form compared here. */
+int td_prov_fingerprint(const td_article *a, const td_terms *terms, td_arena *arena,
+                        td_fprint *out)
 {
     memset(out, 0, sizeof *out);
     out->t = a->published_at;
@@ -73,52 +32,17 @@ int td_prov_fingerprint(td_prov *self, const td_article *a, td_arena *arena, td_
         for (char *c = out->source; *c; c++)
             *c = (char)tolower((unsigned char)*c);
     }
+    const td_body_print *bp = td_terms_print(terms);
     out->sent_n = td_arena_alloc(arena, TD_PROV_SENTENCES);
     out->sent = td_arena_alloc(arena, TD_PROV_SENTENCES * sizeof *out->sent);
     if (!out->sent_n || !out->sent)
         return -1;
-    const char *body = a->body ? a->body : "";
-    td_lang lang = a->lang ? td_lang_parse(a->lang) : TD_LANG_NONE;
-    int votes[64] = {0};
-    uint64_t ring[SHINGLE] = {0};
-    uint32_t ntok = 0;
-    for (const char *p = body; *p;) {
-        const char *e = s_sentence_end(p);
-        td_tokenizer_begin_lang(self->tk, p, (size_t)(e - p), lang);
-        td_token t;
-        uint32_t *set = out->n_sent < TD_PROV_SENTENCES ? out->sent[out->n_sent] : NULL;
-        uint8_t n = 0;
-        while (td_tokenizer_next(self->tk, &t)) {
-            /* SimHash over shingles of every word, stop words included:
-             * copies keep them, so they make the hash more exact */
-            ring[ntok % SHINGLE] = XXH3_64bits(t.norm, t.norm_len);
-            ntok++;
-            if (ntok >= SHINGLE) {
-                uint64_t h = ring[0] * 0x9E3779B97F4A7C15ull ^ ring[1] * 0xC2B2AE3D27D4EB4Full ^
-                             ring[2];
-                h = XXH3_64bits(&h, sizeof h);
-                for (int b = 0; b < 64; b++)
-                    votes[b] += (h >> b & 1) ? 1 : -1;
-            }
-            if (set && !t.stop && t.norm_len >= 2 && n < TD_PROV_TERMS) {
-                uint32_t h = (uint32_t)XXH3_64bits(t.stem, t.stem_len);
-                bool have = false;
-                for (uint8_t i = 0; i < n && !have; i++)
-                    have = set[i] == h;
-                if (!have)
-                    set[n++] = h;
-            }
-        }
-        if (set && n >= MIN_SENT_TERMS) {
-            qsort(set, n, sizeof *set, s_cmp_u32);
-            out->sent_n[out->n_sent++] = n;
-        }
-        p = e;
-    }
-    for (int b = 0; b < 64; b++)
-        if (votes[b] > 0)
-            out->simhash |= (uint64_t)1 << b;
-    out->ntok = ntok;
+    out->simhash = bp->simhash;
+    out->ntok = bp->ntok;
+    out->n_sent = bp->n_sent;
+    memcpy(out->sent_n, bp->sent_n, bp->n_sent);
+    for (uint32_t i = 0; i < bp->n_sent; i++)
+        memcpy(out->sent[i], bp->sent[i], bp->sent_n[i] * sizeof **out->sent);
     return 0;
 }
 

@@ -24,9 +24,10 @@
 #include "arena.h"
 #include "db.h"
 #include "record.h"
+#include "terms.h"
 
-#define TD_PROV_SENTENCES 80  /* sentences fingerprinted per article */
-#define TD_PROV_TERMS 24      /* content terms kept per sentence */
+#define TD_PROV_SENTENCES TD_FP_SENTENCES /* sentences fingerprinted per article */
+#define TD_PROV_TERMS TD_FP_TERMS         /* content terms kept per sentence */
 
 typedef struct {
     uint64_t simhash;
@@ -48,14 +49,11 @@ typedef struct {
                                * only when the overlap could make a rewrite) */
 } td_prov_match;
 
-typedef struct td_prov td_prov;
-
-td_prov *td_prov_new(void);
-void td_prov_destroy(td_prov **self_p);
-
-/* Fingerprint of an analysed article (arena memory). 0, or -1 when out of
+/* Fingerprint of an analysed article (arena memory) from its tokens'
+ * body fingerprint (`terms`: built or loaded for a). 0, or -1 when out of
  * memory. */
-int td_prov_fingerprint(td_prov *self, const td_article *a, td_arena *arena, td_fprint *out);
+int td_prov_fingerprint(const td_article *a, const td_terms *terms, td_arena *arena,
+                        td_fprint *out);
 
 /* Store the fingerprint of article `id` and its body hash. */
 td_db_rc td_prov_put(td_txn *txn, const char *id, uint64_t body_hash, const td_fprint *fp);

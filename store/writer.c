@@ -239,8 +239,10 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
         s_ack_ok(it, &old, "unchanged");
         return TD_DB_OK;
     }
-    /* tokenised once for clustering and the index */
-    if (td_terms_build(self->terms, a.title, a.body, a.lang) != 0)
+    /* tokens and fingerprint, for clustering, provenance and the index: as
+     * the ingest worker computed them, or computed here once */
+    if ((!it->msg.terms || td_terms_load(self->terms, it->msg.terms) != 0) &&
+        td_terms_build(self->terms, a.title, a.body, a.lang) != 0)
         return TD_DB_ERROR;
     if (have_old) {
         /* a new version: same id, same event; the old record is replaced */

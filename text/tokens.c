@@ -5,8 +5,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
+#include <xxhash.h>
 
 #include "normalize.h"
+
+/* A word's folded form, stem and stop flag, remembered by its raw bytes and
+ * language. News text is Zipf-distributed: a few thousand distinct words
+ * make up most tokens, so a small direct-mapped cache skips Unicode folding,
+ * the stop-word lookup and the Snowball stemmer for nearly all of them.
+ * Fixed size (CACHE_SLOTS entries, ~1 MiB per tokenizer); a collision just
+ * replaces the entry. Not a library job: it is a memo of our own functions. */
+#define CACHE_SLOTS 8192
+#define CACHE_WORD 31   /* longest raw word, norm and stem cached */
+
+typedef struct {
+    uint8_t raw_len, norm_len, stem_len; /* raw_len 0: empty slot */
+    uint8_t lang;
+    bool stop;
+    char raw[CACHE_WORD];
+    char norm[CACHE_WORD + 1];
+    char stem[CACHE_WORD + 1];
+} s_memo;
 
 struct td_tokenizer {
     const char *text;
@@ -17,6 +36,7 @@ struct td_tokenizer {
     char norm[TD_TOKEN_MAX + 8];
     char stem[TD_TOKEN_MAX + 8];
     char raw[TD_TOKEN_MAX * 4 + 8]; /* a word with the elided prefix or separators removed */
+    s_memo *memo;                   /* CACHE_SLOTS entries, allocated on first use */
 };
 
 td_tokenizer *td_tokenizer_new(void)
@@ -36,6 +56,7 @@ void td_tokenizer_destroy(td_tokenizer **self_p)
     for (int l = 0; l < TD_LANG_COUNT; l++)
         if (self->stemmers[l])
             sb_stemmer_delete(self->stemmers[l]);
+    free(self->memo);
     free(self);
     *self_p = NULL;
 }
@@ -184,6 +205,24 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
         self->pos = end > i ? end : i + k;
         if (rn == 0)
             continue;
+        s_memo *m = NULL;
+        if (!digits_only && rn <= CACHE_WORD) {
+            if (!self->memo)
+                self->memo = calloc(CACHE_SLOTS, sizeof *self->memo);
+            if (self->memo) {
+                m = &self->memo[(XXH3_64bits(self->raw, rn) ^ (uint64_t)self->lang) &
+                                (CACHE_SLOTS - 1)];
+                if (m->raw_len == rn && m->lang == (uint8_t)self->lang &&
+                    memcmp(m->raw, self->raw, rn) == 0) {
+                    memcpy(self->norm, m->norm, (size_t)m->norm_len + 1);
+                    memcpy(self->stem, m->stem, (size_t)m->stem_len + 1);
+                    *tok = (td_token){(uint32_t)start, (uint32_t)end, self->norm,
+                                      m->norm_len, self->stem, m->stem_len, TD_TOK_WORD,
+                                      m->stop};
+                    return true;
+                }
+            }
+        }
         size_t n = td_normalize_fold(self->raw, rn, self->norm, TD_TOKEN_MAX + 1);
         if (n == 0)
             continue;
@@ -199,6 +238,17 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
         tok->stem = st;
         tok->stem_len = (uint32_t)sl;
+        if (m && n <= CACHE_WORD && sl <= CACHE_WORD) {
+            m->raw_len = (uint8_t)rn;
+            m->lang = (uint8_t)self->lang;
+            m->stop = tok->stop;
+            memcpy(m->raw, self->raw, rn);
+            m->norm_len = (uint8_t)n;
+            memcpy(m->norm, self->norm, n + 1);
+            m->stem_len = (uint8_t)sl;
+            memcpy(m->stem, st, sl);
+            m->stem[sl] = '\0';
+        }
         return true;
     }
 }

@@ -3,6 +3,7 @@
 #include <stdint.h>
 
 #include "codec.h"
+#include "terms.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,7 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     td_story_decode(data, size, arena, &st, &err);
     td_reject_decode(data, size, arena, &rj, &err);
     td_ack_decode(data, size, arena, &ack, &err);
-    td_store_msg_decode(data, size, arena, &sm, &err);
+    if (td_store_msg_decode(data, size, arena, &sm, &err) == 0 && sm.terms) {
+        /* the store loads what the decoder accepted */
+        static td_terms *terms;
+        if (!terms)
+            terms = td_terms_new();
+        if (terms)
+            td_terms_load(terms, sm.terms);
+    }
     td_query_decode(data, size, arena, &q, &err);
     if (td_reply_decode(data, size, arena, &rep, &err) == 0 && rep.ok)
         td_stats_decode(rep.result, rep.result_len, &stats, &err);

@@ -28,18 +28,19 @@ static const char *s_independent =
     "ministry announced.\n"
     "Donors pledged emergency funds at a meeting in the capital.";
 
-static void s_fp(td_prov *p, td_arena *arena, const char *body, const char *source, int64_t t,
+static void s_fp(td_terms *p, td_arena *arena, const char *body, const char *source, int64_t t,
                  td_fprint *out)
 {
     td_article a = {.id = "x", .body = (char *)body, .source = (char *)source,
                     .published_at = t, .lang = "en"};
-    assert_int_equal(td_prov_fingerprint(p, &a, arena, out), 0);
+    assert_int_equal(td_terms_build(p, NULL, a.body, a.lang), 0);
+    assert_int_equal(td_prov_fingerprint(&a, p, arena, out), 0);
 }
 
 static void test_kinds(void **state)
 {
     (void)state;
-    td_prov *p = td_prov_new();
+    td_terms *p = td_terms_new();
     td_arena *arena = td_arena_new(0);
     td_fprint orig, copy, trim, rew, ind;
     s_fp(p, arena, td_fx_quake, "Reuters", T0, &orig);
@@ -65,7 +66,7 @@ static void test_kinds(void **state)
     td_prov_compare(&orig, td_fx_quake, &rew, &m);
     assert_null(m.kind);
     td_arena_destroy(&arena);
-    td_prov_destroy(&p);
+    td_terms_destroy(&p);
 }
 
 int main(void)

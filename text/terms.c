@@ -1,0 +1,444 @@
+/* terms.c — an article's tokens and body fingerprint, computed once; see
+ * terms.h. */
+#include "terms.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "lang.h"
+#include "tokens.h"
+
+#define SHINGLE 3         /* words per SimHash shingle */
+#define MIN_SENT_TERMS 3  /* shorter sentences say too little to compare */
+
+struct td_terms {
+    td_tokenizer *tk;
+    td_term *tok[2];
+    size_t n[2], cap[2];
+    char *buf;              /* the tokens' strings */
+    size_t used, bcap;
+    td_body_print print;
+    uint32_t *start;        /* byte offset of each body token (s_print) */
+    size_t scap;
+    /* td_terms_load: the words' strings and the words */
+    td_term *words;
+    size_t wcap;
+};
+
+td_terms *td_terms_new(void)
+{
+    td_terms *self = calloc(1, sizeof *self);
+    if (!self)
+        return NULL;
+    if (!(self->tk = td_tokenizer_new()))
+        td_terms_destroy(&self);
+    return self;
+}
+
+void td_terms_destroy(td_terms **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    td_terms *self = *self_p;
+    td_tokenizer_destroy(&self->tk);
+    free(self->tok[0]);
+    free(self->tok[1]);
+    free(self->buf);
+    free(self->words);
+    free(self->start);
+    free(self);
+    *self_p = NULL;
+}
+
+static int s_reserve(td_terms *self, size_t more)
+{
+    if (self->used + more <= self->bcap)
+        return 0;
+    size_t cap = self->bcap ? self->bcap : 16384;
+    while (self->used + more > cap)
+        cap *= 2;
+    char *b = realloc(self->buf, cap);
+    if (!b)
+        return -1;
+    self->buf = b;
+    self->bcap = cap;
+    return 0;
+}
+
+static int s_keep(td_terms *self, const char *s, size_t len, uint32_t *at)
+{
+    if (s_reserve(self, len + 1) != 0)
+        return -1;
+    memcpy(self->buf + self->used, s, len);
+    self->buf[self->used + len] = '\0';
+    *at = (uint32_t)self->used;
+    self->used += len + 1;
+    return 0;
+}
+
+static int s_grow(td_terms *self, int f, size_t need)
+{
+    if (need <= self->cap[f])
+        return 0;
+    size_t cap = self->cap[f] ? self->cap[f] : 1024;
+    while (cap < need)
+        cap *= 2;
+    td_term *n = realloc(self->tok[f], cap * sizeof *n);
+    if (!n)
+        return -1;
+    self->tok[f] = n;
+    self->cap[f] = cap;
+    return 0;
+}
+
+static int s_field(td_terms *self, int f, const char *text, const char *lang)
+{
+    self->n[f] = 0;
+    if (!text || !*text)
+        return 0;
+    td_tokenizer_begin(self->tk, text, strlen(text), lang);
+    td_token t;
+    while (td_tokenizer_next(self->tk, &t)) {
+        if (s_grow(self, f, self->n[f] + 1) != 0)
+            return -1;
+        /* buffer offsets now (it may move), pointers once it is complete */
+        uint32_t norm, stem;
+        if (s_keep(self, t.norm, t.norm_len, &norm) != 0 ||
+            s_keep(self, t.stem, t.stem_len, &stem) != 0)
+            return -1;
+        if (f == TD_TERMS_BODY) {
+            if (self->n[f] >= self->scap) {
+                size_t cap = self->cap[f];
+                uint32_t *st = realloc(self->start, cap * sizeof *st);
+                if (!st)
+                    return -1;
+                self->start = st;
+                self->scap = cap;
+            }
+            self->start[self->n[f]] = t.start;
+        }
+        self->tok[f][self->n[f]++] = (td_term){
+            .norm = (const char *)(uintptr_t)norm, .stem = (const char *)(uintptr_t)stem,
+            .norm_len = t.norm_len, .stem_len = t.stem_len, .stop = t.stop};
+    }
+    return 0;
+}
+
+/* ---- fingerprint ------------------------------------------------------------ */
+
+static int s_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* End of the sentence starting at p: after ". ", "! ", "? " or a line break. */
+static const char *s_sentence_end(const char *p)
+{
+    for (; *p; p++) {
+        if (*p == '\n')
+            return p + 1;
+        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == '\n' || !p[1]))
+            return p + 1;
+    }
+    return p;
+}
+
+/* SimHash votes, eight bits at a time: byte j of s_spread(v) is bit j of v,
+ * so adding s_spread of each byte of a shingle hash to acc[byte] counts the
+ * ones of all 64 bit positions in 8-bit lanes (flushed before they wrap).
+ * Eight multiply-adds per shingle instead of 64 compare-adds. */
+static inline uint64_t s_spread(uint64_t v)
+{
+    uint64_t x = (v * 0x0101010101010101ull) & 0x8040201008040201ull;
+    return ((x + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;
+}
+
+typedef struct {
+    uint64_t acc[8];
+    uint32_t in_acc, shingles;
+    uint32_t ones[64];
+    uint64_t ring[SHINGLE];
+    uint32_t ntok;
+} s_simhash;
+
+static void s_sim_flush(s_simhash *sh)
+{
+    for (int i = 0; i < 8; i++) {
+        for (int j = 0; j < 8; j++)
+            sh->ones[8 * i + j] += (uint32_t)(sh->acc[i] >> (8 * j) & 0xFF);
+        sh->acc[i] = 0;
+    }
+    sh->in_acc = 0;
+}
+
+/* One word (stop words included: copies keep them, so they make the hash
+ * more exact). */
+static void s_sim_word(s_simhash *sh, const char *norm, size_t len)
+{
+    sh->ring[sh->ntok % SHINGLE] = XXH3_64bits(norm, len);
+    sh->ntok++;
+    if (sh->ntok < SHINGLE)
+        return;
+    uint64_t h = sh->ring[0] * 0x9E3779B97F4A7C15ull ^ sh->ring[1] * 0xC2B2AE3D27D4EB4Full ^
+                 sh->ring[2];
+    h = XXH3_64bits(&h, sizeof h);
+    for (int i = 0; i < 8; i++)
+        sh->acc[i] += s_spread(h >> (8 * i) & 0xFF);
+    sh->shingles++;
+    if (++sh->in_acc == 255)
+        s_sim_flush(sh);
+}
+
+static uint64_t s_sim_done(s_simhash *sh)
+{
+    s_sim_flush(sh);
+    uint64_t out = 0;
+    for (int b = 0; b < 64; b++)
+        if (2 * sh->ones[b] > sh->shingles)   /* more +1 than -1 votes */
+            out |= (uint64_t)1 << b;
+    return out;
+}
+
+/* A content word of the current sentence's set (first TD_FP_TERMS distinct). */
+static void s_sent_word(td_body_print *out, uint8_t *n, const char *stem, size_t stem_len,
+                        size_t norm_len, bool stop)
+{
+    if (out->n_sent >= TD_FP_SENTENCES || stop || norm_len < 2 || *n >= TD_FP_TERMS)
+        return;
+    uint32_t *set = out->sent[out->n_sent];
+    uint32_t h = (uint32_t)XXH3_64bits(stem, stem_len);
+    for (uint8_t i = 0; i < *n; i++)
+        if (set[i] == h)
+            return;
+    set[(*n)++] = h;
+}
+
+static void s_sent_done(td_body_print *out, uint8_t n)
+{
+    if (out->n_sent < TD_FP_SENTENCES && n >= MIN_SENT_TERMS) {
+        qsort(out->sent[out->n_sent], n, sizeof(uint32_t), s_cmp_u32);
+        out->sent_n[out->n_sent++] = n;
+    }
+}
+
+/* The body's fingerprint. With a known language the body's tokens are
+ * already there (a word never spans a sentence end: the tokenizer joins
+ * across '.' only between digits, and a sentence ends only at a '.' before
+ * a space or line break), so they are split by their offsets; without one,
+ * each sentence is tokenised with its own language detection. */
+static void s_print(td_terms *self, const char *body, const char *lang)
+{
+    td_body_print *out = &self->print;
+    out->n_sent = 0;
+    s_simhash sh;
+    memset(&sh, 0, sizeof sh);
+    td_lang lg = lang ? td_lang_parse(lang) : TD_LANG_NONE;
+    const td_term *tok = self->tok[TD_TERMS_BODY];
+    size_t ntok = self->n[TD_TERMS_BODY], k = 0;
+    const char *start = body ? body : "";
+    for (const char *p = start; *p;) {
+        const char *e = s_sentence_end(p);
+        uint8_t n = 0;
+        if (lg != TD_LANG_NONE) {
+            for (; k < ntok && self->start[k] < (uint32_t)(e - start); k++) {
+                s_sim_word(&sh, tok[k].norm, tok[k].norm_len);
+                s_sent_word(out, &n, tok[k].stem, tok[k].stem_len, tok[k].norm_len,
+                            tok[k].stop);
+            }
+        } else {
+            td_tokenizer_begin_lang(self->tk, p, (size_t)(e - p), lg);
+            td_token t;
+            while (td_tokenizer_next(self->tk, &t)) {
+                s_sim_word(&sh, t.norm, t.norm_len);
+                s_sent_word(out, &n, t.stem, t.stem_len, t.norm_len, t.stop);
+            }
+        }
+        s_sent_done(out, n);
+        p = e;
+    }
+    out->simhash = s_sim_done(&sh);
+    out->ntok = sh.ntok;
+}
+
+int td_terms_build(td_terms *self, const char *title, const char *body, const char *lang)
+{
+    self->used = 0;
+    self->n[0] = self->n[1] = 0;
+    if (s_field(self, TD_TERMS_TITLE, title, lang) != 0 ||
+        s_field(self, TD_TERMS_BODY, body, lang) != 0) {
+        self->n[0] = self->n[1] = 0;
+        return -1;
+    }
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < self->n[f]; i++) {
+            td_term *o = &self->tok[f][i];
+            o->norm = self->buf + (uintptr_t)o->norm;
+            o->stem = self->buf + (uintptr_t)o->stem;
+        }
+    s_print(self, body, lang);
+    return 0;
+}
+
+const td_term *td_terms_get(const td_terms *self, td_terms_field f, size_t *n)
+{
+    *n = self->n[f];
+    return self->tok[f];
+}
+
+const td_body_print *td_terms_print(const td_terms *self)
+{
+    return &self->print;
+}
+
+/* ---- wire form ----------------------------------------------------------------- */
+
+static bool s_same(const td_term *a, const td_term *b)
+{
+    return a->stop == b->stop && a->norm_len == b->norm_len && a->stem_len == b->stem_len &&
+           memcmp(a->norm, b->norm, a->norm_len) == 0 &&
+           memcmp(a->stem, b->stem, a->stem_len) == 0;
+}
+
+int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
+{
+    memset(out, 0, sizeof *out);
+    out->version = TD_TERMS_VERSION;
+    size_t ntok = self->n[0] + self->n[1];
+    /* distinct words: open addressing over the token numbers */
+    size_t slots = 64;
+    while (slots < 2 * ntok)
+        slots *= 2;
+    uint32_t *slot = td_arena_alloc(arena, slots * sizeof *slot);   /* word + 1, 0 = free */
+    const td_term **word = td_arena_alloc(arena, (ntok ? ntok : 1) * sizeof *word);
+    uint32_t *num[2] = {td_arena_alloc(arena, (self->n[0] ? self->n[0] : 1) * 4),
+                        td_arena_alloc(arena, (self->n[1] ? self->n[1] : 1) * 4)};
+    if (!slot || !word || !num[0] || !num[1])
+        return -1;
+    memset(slot, 0, slots * sizeof *slot);
+    uint32_t nw = 0;
+    size_t bytes = 0;
+    for (int f = 0; f < 2; f++)
+        for (size_t i = 0; i < self->n[f]; i++) {
+            const td_term *t = &self->tok[f][i];
+            size_t at = (size_t)XXH3_64bits(t->norm, t->norm_len) & (slots - 1);
+            while (slot[at] && !s_same(word[slot[at] - 1], t))
+                at = (at + 1) & (slots - 1);
+            if (!slot[at]) {
+                word[nw++] = t;
+                slot[at] = nw;
+                bytes += t->norm_len + t->stem_len + 2;
+            }
+            num[f][i] = slot[at] - 1;
+        }
+    char *w = td_arena_alloc(arena, bytes ? bytes : 1);
+    uint8_t *stop = td_arena_alloc(arena, nw ? nw : 1);
+    if (!w || !stop)
+        return -1;
+    char *p = w;
+    for (uint32_t i = 0; i < nw; i++) {
+        memcpy(p, word[i]->norm, word[i]->norm_len + 1);
+        p += word[i]->norm_len + 1;
+        memcpy(p, word[i]->stem, word[i]->stem_len + 1);
+        p += word[i]->stem_len + 1;
+        stop[i] = word[i]->stop;
+    }
+    out->nwords = nw;
+    out->words = w;
+    out->words_len = bytes;
+    out->stop = stop;
+    out->ntitle = (uint32_t)self->n[0];
+    out->nbody = (uint32_t)self->n[1];
+    out->title = num[0];
+    out->body = num[1];
+
+    const td_body_print *fp = &self->print;
+    size_t nh = 0;
+    for (uint32_t i = 0; i < fp->n_sent; i++)
+        nh += fp->sent_n[i];
+    uint32_t *sent = td_arena_alloc(arena, (nh ? nh : 1) * sizeof *sent);
+    if (!sent)
+        return -1;
+    nh = 0;
+    for (uint32_t i = 0; i < fp->n_sent; i++) {
+        memcpy(sent + nh, fp->sent[i], fp->sent_n[i] * sizeof *sent);
+        nh += fp->sent_n[i];
+    }
+    out->simhash = fp->simhash;
+    out->ntok = fp->ntok;
+    out->n_sent = fp->n_sent;
+    out->sent_n = fp->sent_n;
+    out->sent = sent;
+    return 0;
+}
+
+/* Fills self from w; on -1 the caller forgets what was half loaded. */
+static int s_load(td_terms *self, const td_terms_wire *w)
+{
+    self->used = 0;
+    self->n[0] = self->n[1] = 0;
+    memset(&self->print, 0, sizeof self->print);
+    if (w->version != TD_TERMS_VERSION || w->n_sent > TD_FP_SENTENCES)
+        return -1;
+    /* the words: copied (the frame they came in is not ours) and split */
+    if (s_reserve(self, w->words_len + 1) != 0)
+        return -1;
+    memcpy(self->buf, w->words, w->words_len);
+    self->buf[w->words_len] = '\0';
+    self->used = w->words_len + 1;
+    if (w->nwords > self->wcap) {
+        td_term *n = realloc(self->words, w->nwords * sizeof *n);
+        if (!n)
+            return -1;
+        self->words = n;
+        self->wcap = w->nwords;
+    }
+    const char *p = self->buf, *end = self->buf + w->words_len;
+    for (uint32_t i = 0; i < w->nwords; i++) {
+        const char *stem;
+        size_t nl, sl;
+        if (p >= end || (nl = strlen(p), stem = p + nl + 1) >= end)
+            return -1;
+        sl = strlen(stem);
+        if (stem + sl >= end + 1)
+            return -1;
+        self->words[i] = (td_term){.norm = p, .stem = stem, .norm_len = (uint32_t)nl,
+                                   .stem_len = (uint32_t)sl, .stop = w->stop[i] != 0};
+        p = stem + sl + 1;
+    }
+    const uint32_t *num[2] = {w->title, w->body};
+    size_t cnt[2] = {w->ntitle, w->nbody};
+    for (int f = 0; f < 2; f++) {
+        if (s_grow(self, f, cnt[f]) != 0)
+            return -1;
+        for (size_t i = 0; i < cnt[f]; i++) {
+            if (num[f][i] >= w->nwords)
+                return -1;
+            self->tok[f][i] = self->words[num[f][i]];
+        }
+        self->n[f] = cnt[f];
+    }
+    td_body_print *fp = &self->print;
+    fp->simhash = w->simhash;
+    fp->ntok = w->ntok;
+    size_t at = 0;
+    for (uint32_t i = 0; i < w->n_sent; i++) {
+        if (w->sent_n[i] > TD_FP_TERMS)
+            return -1;
+        fp->sent_n[i] = w->sent_n[i];
+        memcpy(fp->sent[i], w->sent + at, w->sent_n[i] * sizeof *w->sent);
+        at += w->sent_n[i];
+    }
+    fp->n_sent = w->n_sent;
+    return 0;
+}
+
+int td_terms_load(td_terms *self, const td_terms_wire *w)
+{
+    if (s_load(self, w) == 0)
+        return 0;
+    self->n[0] = self->n[1] = 0;
+    memset(&self->print, 0, sizeof self->print);
+    return -1;
+}
