@@ -18,7 +18,10 @@
 #include "writer.h"
 
 #define READER_CHECK_MS 60000   /* clear reader slots of killed query processes */
-#define LINK_HWM 10000
+/* Messages queued towards the writer: two full batches. More only holds
+ * memory (each message carries an analysed article and its terms, ~10-20
+ * KiB) without making batches larger; the ingest blocks at its own HWM. */
+#define LINK_HWM 2000
 #define STALL_RETRY_MS 1000     /* retry interval while storage is full */
 #define STALL_LOG_EVERY 60      /* failed retries between two warnings */
 
