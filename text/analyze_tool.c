@@ -274,7 +274,7 @@ int main(int argc, char **argv)
         double s = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
         /* the ingest worker's other job: tokens and fingerprint for the store */
         td_terms *terms = td_terms_new();
-        td_arena *kept = td_arena_new(0);
+        td_arena *kept = td_arena_new((n_in + 1) * ((size_t)256 << 10)); /* every analysis kept */
         td_article *an_out = calloc(n_in ? n_in : 1, sizeof *an_out);
         for (size_t i = 0; terms && kept && an_out && i < n_in; i++)
             if (s_run(an, kept, &ins[i], NULL, &an_out[i]) == 0)
