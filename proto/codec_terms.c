@@ -11,6 +11,7 @@
  * body has hundreds of tokens, and one bin is one object to unpack and
  * check instead of hundreds. The decoder checks every count, length and
  * word number, so a consumer can index with them directly. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec_util.h"
@@ -22,15 +23,22 @@ static int s_pk_bin(msgpack_packer *pk, const char *k, const void *p, size_t n)
     return td_pk_key(pk, k) | msgpack_pack_bin(pk, n) | msgpack_pack_bin_body(pk, p, n);
 }
 
-/* u32 array as little-endian bytes */
+/* u32 array as little-endian bytes, in one write (a body has hundreds) */
 static int s_pk_u32s(msgpack_packer *pk, const char *k, const uint32_t *v, size_t n)
 {
-    int rc = td_pk_key(pk, k) | msgpack_pack_bin(pk, n * 4);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        unsigned char b[4] = {(unsigned char)v[i], (unsigned char)(v[i] >> 8),
-                              (unsigned char)(v[i] >> 16), (unsigned char)(v[i] >> 24)};
-        rc |= msgpack_pack_bin_body(pk, b, 4);
+    unsigned char small[1024];
+    unsigned char *b = n * 4 <= sizeof small ? small : malloc(n * 4);
+    if (!b)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        b[4 * i] = (unsigned char)v[i];
+        b[4 * i + 1] = (unsigned char)(v[i] >> 8);
+        b[4 * i + 2] = (unsigned char)(v[i] >> 16);
+        b[4 * i + 3] = (unsigned char)(v[i] >> 24);
     }
+    int rc = td_pk_key(pk, k) | msgpack_pack_bin(pk, n * 4) | msgpack_pack_bin_body(pk, b, n * 4);
+    if (b != small)
+        free(b);
     return rc;
 }
 
