@@ -37,6 +37,11 @@
 struct td_assign {
     td_cluster *cluster;
     td_ledger *ledger;
+    /* records read only to compare or rewrite one at a time (the recent
+     * articles' fingerprints, articles relinked or moved): reset after
+     * each, so they do not pile up in the transaction's arena (up to 32
+     * fingerprints of several KiB per article, for a whole batch) */
+    td_arena *scratch;
 };
 
 td_assign *td_assign_new(void)
@@ -48,7 +53,8 @@ td_assign *td_assign_new(void)
     td_cluster_opts_default(&o);
     self->cluster = td_cluster_new(&o);
     self->ledger = td_ledger_new();
-    if (!self->cluster || !self->ledger)
+    self->scratch = td_arena_new(0);
+    if (!self->cluster || !self->ledger || !self->scratch)
         td_assign_destroy(&self);
     return self;
 }
@@ -59,6 +65,7 @@ void td_assign_destroy(td_assign **self_p)
         return;
     td_cluster_destroy(&(*self_p)->cluster);
     td_ledger_destroy(&(*self_p)->ledger);
+    td_arena_destroy(&(*self_p)->scratch);
     free(*self_p);
     *self_p = NULL;
 }
@@ -545,9 +552,11 @@ static td_db_rc s_provenance(td_assign *self, td_txn *txn, td_arena *arena, td_a
     td_prov_match best = {0};
     const char *best_id = NULL;
     static const char *const rank[] = {"rewrite", "trimmed", "copy"};
+    (void)arena;
     for (size_t i = 0; i < st->n_recent; i++) {
         td_fprint old;
-        td_db_rc rc = td_prov_get(txn, st->recent[i], arena, &old);
+        td_arena_reset(self->scratch);
+        td_db_rc rc = td_prov_get(txn, st->recent[i], self->scratch, &old);
         if (rc == TD_DB_NOTFOUND)
             continue;
         if (rc)
@@ -585,7 +594,8 @@ static td_db_rc s_provenance(td_assign *self, td_txn *txn, td_arena *arena, td_a
  * copy or rewrite that arrived before its source (`later_copy`: one with
  * the same body, found by its hash). They are relinked to `a`
  * (derived_from, duplicate_of) and stop counting as independent sources;
- * *moved tells how many did. */
+ * *moved tells how many did. `arena` is a scratch arena, reset for each
+ * record read (nothing read here outlives its iteration). */
 static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, const td_fprint *fp,
                          const td_cstate *st, const char *later_copy, uint32_t *moved)
 {
@@ -602,6 +612,7 @@ static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, cons
         bool exact = i == 0;
         td_fprint old;
         td_db_rc rc;
+        td_arena_reset(arena); /* the scratch arena: one record at a time */
         if (!exact) {
             if ((rc = td_prov_get(txn, rid, arena, &old)) == TD_DB_NOTFOUND)
                 continue;
@@ -673,7 +684,7 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
     bool derived = a->derived_id != NULL;
     int64_t old_last = e.last_seen;
     uint32_t relinked;
-    if ((rc = s_relink(txn, arena, a, fp, &st, later_copy, &relinked)) != TD_DB_OK)
+    if ((rc = s_relink(txn, self->scratch, a, fp, &st, later_copy, &relinked)) != TD_DB_OK)
         return rc;
 
     td_cluster_merge(&st, v, arena);
@@ -805,11 +816,12 @@ static td_db_rc s_merge(td_assign *self, td_txn *txn, td_arena *arena, const cha
     /* the articles move */
     for (size_t i = 0; i < n; i++) {
         td_article art;
+        td_arena_reset(self->scratch); /* one article at a time */
         if ((rc = td_db_article_get(txn, ids[i], &raw)) == TD_DB_NOTFOUND)
             continue;
         if (rc)
             return rc;
-        if (td_article_decode(raw.data, raw.len, arena, &art, &err) != 0)
+        if (td_article_decode(raw.data, raw.len, self->scratch, &art, &err) != 0)
             continue;
         art.event = ek.id;
         art.story = ek.story;
@@ -817,7 +829,7 @@ static td_db_rc s_merge(td_assign *self, td_txn *txn, td_arena *arena, const cha
             return rc;
         /* its entities now lead to `keep` */
         s_ent *ents;
-        long ne = s_entities(&art, arena, &ents);
+        long ne = s_entities(&art, self->scratch, &ents);
         if (ne < 0)
             return TD_DB_ERROR;
         for (long j = 0; j < ne; j++)

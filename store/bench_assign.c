@@ -8,15 +8,22 @@
  * after the archive reaches each checkpoint, and the resident memory then.
  * Not part of the test suite:
  *
- *   bench-assign [CHECKPOINT ...]      (default: 10000 200000)
+ *   bench-assign [--digest] [CHECKPOINT ...]      (default: 10000 200000)
+ *
+ * --digest prints, at the end, a hash of every article's event, story,
+ * provenance and assignment reasons: two builds that print the same digest
+ * assigned the stream identically (for changes that must not move results).
  */
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <xxhash.h>
 
+#include "arena.h"
 #include "codec.h"
 #include "db.h"
 #include "writer.h"
@@ -76,15 +83,57 @@ static long s_rss_kb(const char *what)
     return kb;
 }
 
+/* Hash of what assignment decided for articles b0 .. b<n-1>. */
+static int s_digest(td_db *db, long n)
+{
+    td_txn *txn;
+    if (td_db_read_begin(db, &txn) != TD_DB_OK)
+        return -1;
+    td_arena *arena = td_arena_new(0);
+    XXH3_state_t *st = XXH3_createState();
+    if (!arena || !st)
+        return -1;
+    XXH3_64bits_reset(st);
+    char id[32];
+    long events_seen = 0;
+    for (long i = 0; i < n; i++) {
+        snprintf(id, sizeof id, "b%ld", i);
+        td_val raw;
+        td_article a;
+        td_error err;
+        if (td_db_article_get(txn, id, &raw) != TD_DB_OK ||
+            td_article_decode(raw.data, raw.len, arena, &a, &err) != 0)
+            continue;
+        const char *f[] = {a.id, a.event, a.story, a.derived_id, a.derived_kind,
+                           a.duplicate_of};
+        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+            XXH3_64bits_update(st, f[k] ? f[k] : "-", f[k] ? strlen(f[k]) + 1 : 1);
+        for (size_t k = 0; k < a.n_assignment; k++)
+            XXH3_64bits_update(st, &a.assignment[k].value, sizeof a.assignment[k].value);
+        events_seen += a.event != NULL;
+        td_arena_reset(arena);
+    }
+    printf("digest %016llx (%ld articles with an event)\n",
+           (unsigned long long)XXH3_64bits_digest(st), events_seen);
+    XXH3_freeState(st);
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     long checkpoints[8] = {10000, 200000};
-    int ncp = 2;
-    if (argc > 1) {
-        ncp = 0;
-        for (int i = 1; i < argc && ncp < 8; i++)
+    int ncp = 0;
+    bool digest = false;
+    for (int i = 1; i < argc && ncp < 8; i++) {
+        if (strcmp(argv[i], "--digest") == 0)
+            digest = true;
+        else
             checkpoints[ncp++] = atol(argv[i]);
     }
+    if (ncp == 0)
+        ncp = 2;
     char dir[] = "/tmp/tidings-bench-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
@@ -165,6 +214,8 @@ int main(int argc, char **argv)
         }
     }
     msgpack_sbuffer_destroy(&sb);
+    if (digest && s_digest(db, total) != 0)
+        fprintf(stderr, "bench-assign: digest failed\n");
     td_writer_destroy(&w);
     td_db_destroy(&db);
     char cmd[128];

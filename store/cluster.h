@@ -69,11 +69,17 @@ typedef struct {
     uint64_t h;            /* XXH3 of the term ("t"+stem) or entity ("e"+key) */
     float w;
     const char *word;      /* display form (terms: first norm seen), may be NULL */
-    const char *key;       /* article vectors: the df key ("t"+stem, "e"+entity) */
+    const char *key;       /* article vectors: the df key ("t"+stem, "e"+entity),
+                            * klen bytes (not NUL-terminated) */
     bool in_title;         /* article vectors: the term occurs in the title */
+    uint16_t klen;         /* article vectors: length of `key` */
+    uint16_t wlen;         /* article vectors: `word` is these bytes of the article's
+                            * tokens, not NUL-terminated (0: a C string); a centroid
+                            * (td_cluster_merge) holds copies as C strings */
 } td_cterm;
 
-/* An article's vectors (arena memory), unit length. */
+/* An article's vectors, unit length, heaviest first (td_cluster_vectorize:
+ * the index's memory, until its next call). */
 typedef struct {
     td_cterm *terms;
     size_t n_terms;
@@ -122,7 +128,9 @@ const td_cluster_opts *td_cluster_opts_of(const td_cluster *self);
 
 /* The article's vectors from its tokens `terms` (td_terms_build of its
  * title, body and language), weighted with the document frequencies in
- * `txn`. Returns 0, -1 when out of arena memory. */
+ * `txn`. The vectors are the index's memory and point into `terms` and
+ * `a`: valid until the next td_cluster_vectorize (one article at a time;
+ * no allocation per article). `arena` is unused. Returns 0. */
 int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a,
                          const td_terms *terms, td_arena *arena, td_cvec *out);
 

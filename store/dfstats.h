@@ -9,8 +9,13 @@
  * and written once per transaction (td_df_flush, in key order). Because a
  * write transaction may be replayed or abandoned (td_db_write), increments
  * only join the committed counts in td_df_committed; td_df_aborted drops
- * them. The table is bounded: past TD_DF_MAX_ENTRIES it is emptied at a
- * commit and refills lazily from LMDB.
+ * them. The table is bounded: past TD_DF_MAX_ENTRIES, a commit keeps the
+ * entries the latest commits used (at most half the bound) and drops the
+ * rest, which are read from LMDB again when next used (~60 MiB at most:
+ * 24-byte entries at half load, the keys in one slab).
+ *
+ * A key is known by its XXH3-64 hash and its length (as the centroids of
+ * cluster.h know terms): callers that hashed the key already pass the hash.
  */
 #ifndef TD_DFSTATS_H
 #define TD_DFSTATS_H
@@ -20,7 +25,7 @@
 
 #include "db.h"
 
-#define TD_DF_MAX_ENTRIES ((size_t)1 << 20)
+#define TD_DF_MAX_ENTRIES ((size_t)1 << 19)
 
 typedef struct td_df td_df;
 
@@ -35,10 +40,23 @@ uint64_t td_df_docs(td_df *self, td_txn *txn);
  * included. */
 uint32_t td_df_get(td_df *self, td_txn *txn, const void *key, size_t len);
 
+/* td_df_get with the key's hash `h` (XXH3_64bits of the key, 1 when that
+ * is 0) computed by the caller. */
+uint32_t td_df_get_h(td_df *self, td_txn *txn, uint64_t h, const void *key, size_t len);
+
+/* Start loading the table entry of hash `h` into the cache: a caller about
+ * to look up a few hundred keys prefetches them all first, so the lookups
+ * wait for memory once, not once per key. */
+void td_df_prefetch(const td_df *self, uint64_t h);
+
 /* Count one more document holding each of the `n` distinct keys (in
  * memory until td_df_flush). TD_DB_ERROR when out of memory. */
 td_db_rc td_df_add(td_df *self, td_txn *txn, const void *const *keys, const size_t *lens,
                    size_t n);
+
+/* td_df_add with the keys' hashes (as td_df_get_h; NULL: computed here). */
+td_db_rc td_df_add_h(td_df *self, td_txn *txn, const uint64_t *hs, const void *const *keys,
+                     const size_t *lens, size_t n);
 
 /* Write this transaction's changed counts into `txn` (sorted by key). */
 td_db_rc td_df_flush(td_df *self, td_txn *txn);

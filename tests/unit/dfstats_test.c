@@ -1,8 +1,9 @@
 /* dfstats_test.c — the in-memory document frequencies (store/dfstats.c)
  * against a real LMDB store: counts visible inside the transaction, written
  * at flush, kept after commit, dropped when a transaction is abandoned or
- * replayed (td_db_write redoes a body after a map-full), and re-read from
- * LMDB by a fresh table (a restarted store). */
+ * replayed (td_db_write redoes a body after a map-full), re-read from
+ * LMDB by a fresh table (a restarted store), and right after the full table
+ * dropped the keys not used lately. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -156,11 +157,83 @@ static void test_bad_keys_ignored(void **state)
     assert_int_equal(s_mem(fx, ""), 0);
 }
 
+/* A document of `n` generated keys "t<set>-<i>" (set 'a', 'b', ...). */
+typedef struct {
+    td_df *df;
+    char set;
+    size_t n;
+    const char *extra[4];  /* and these keys */
+    size_t n_extra;
+} s_gen;
+
+static td_db_rc s_gen_body(td_txn *txn, void *arg)
+{
+    s_gen *g = arg;
+    td_df_aborted(g->df);
+    size_t n = g->n + g->n_extra;
+    char *buf = malloc(n * 32 + 1);
+    const void **keys = malloc((n + 1) * sizeof *keys);
+    size_t *lens = malloc((n + 1) * sizeof *lens);
+    assert_non_null(buf);
+    assert_non_null(keys);
+    assert_non_null(lens);
+    for (size_t i = 0; i < g->n; i++) {
+        int len = snprintf(buf + i * 32, 32, "t%c-%zu", g->set, i);
+        keys[i] = buf + i * 32;
+        lens[i] = (size_t)len;
+    }
+    for (size_t i = 0; i < g->n_extra; i++) {
+        keys[g->n + i] = g->extra[i];
+        lens[g->n + i] = strlen(g->extra[i]);
+    }
+    td_db_rc rc = td_df_add(g->df, txn, keys, lens, n);  /* one document */
+    free(buf);
+    free(keys);
+    free(lens);
+    return rc ? rc : td_df_flush(g->df, txn);
+}
+
+static void s_gen_doc(s_fx *fx, s_gen *g)
+{
+    g->df = fx->df;
+    assert_int_equal(td_db_write(fx->db, s_gen_body, g), TD_DB_OK);
+    td_df_committed(fx->df);
+}
+
+/* Past TD_DF_MAX_ENTRIES the table keeps only the recently used keys; the
+ * others are read from LMDB again, and no count goes wrong. */
+static void test_full_table_keeps_counts(void **state)
+{
+    s_fx *fx = *state;
+    size_t third = TD_DF_MAX_ENTRIES * 2 / 5;  /* three of them overflow the table */
+    s_gen g = {.set = 'a', .n = third};
+    s_gen_doc(fx, &g);
+    g = (s_gen){.set = 'b', .n = third};
+    s_gen_doc(fx, &g);
+    g = (s_gen){.set = 'c', .n = third};
+    s_gen_doc(fx, &g);
+    /* one more document with a key of each set, and a new one */
+    g = (s_gen){.set = 'd', .n = 0, .extra = {"ta-7", "tb-7", "tc-7", "tnew"}, .n_extra = 4};
+    s_gen_doc(fx, &g);
+    uint64_t docs;
+    const char *twice[] = {"ta-7", "tb-7", "tc-7"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(s_mem(fx, twice[i]), 2);
+        assert_int_equal(s_stored(fx, twice[i], &docs), 2);
+    }
+    assert_int_equal(docs, 4);
+    assert_int_equal(s_mem(fx, "ta-8"), 1);
+    assert_int_equal(s_mem(fx, "tc-8"), 1);
+    assert_int_equal(s_mem(fx, "tnew"), 1);
+    assert_int_equal(s_mem(fx, "td-0"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_abort_replay, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_keys_ignored, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_full_table_keeps_counts, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
