@@ -17,6 +17,10 @@
  * event), so the index is rebuilt at start by reading only the events whose
  * last activity lies in the window. The index is changed inside the write
  * transaction; after an aborted transaction it is rebuilt from LMDB.
+ *
+ * Implemented in cluster.c (life, options, event state and its storage,
+ * centroids), cluster_vec.c (article vectors) and cluster_index.c (the
+ * candidate index and the score); cluster_int.h is their shared layout.
  */
 #ifndef TD_CLUSTER_H
 #define TD_CLUSTER_H

@@ -1,7 +1,7 @@
 /* terms.h — one article's tokens and body fingerprint, computed once.
  *
  * The store's writer needs an article's tokens for the clustering vectors
- * (cluster.c) and the search index (index.c), and a sentence fingerprint of
+ * (cluster_vec.c) and the search index (index.c), and a sentence fingerprint of
  * its body for copy and rewrite detection (provenance.c). Tokenising,
  * stemming and fingerprinting are pure functions of the text, so the ingest
  * workers — N threads, off the store's single writer — compute them

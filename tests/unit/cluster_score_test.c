@@ -1,4 +1,4 @@
-/* cluster_score_test.c — the candidate index's scores (store/cluster.c):
+/* cluster_score_test.c — the candidate index's scores (store/cluster_index.c):
  * what td_cluster_best and td_cluster_related report for events held in the
  * index is exactly what td_cluster_score computes from their stored state
  * (the index keeps centroids in its own layout, with a hash filter, norms
