@@ -8,7 +8,7 @@
  * of BATCH articles) — in one process without sockets: one thread analyses,
  * the main thread writes, handing over batches. Not part of the test suite.
  *
- *   bench-search-load [--index-only] DATA_DIR < FRAMES
+ *   bench-search-load [--index-only] [--batch N] DATA_DIR < FRAMES
  *
  * --index-only skips the event machinery of td_writer (keys, clustering,
  * provenance, ledger, notifications): each batch's transaction only stores
@@ -16,6 +16,10 @@
  * td_index_flush) — the index is built by the same code as in the store.
  * It exists because the full writer path loads a million articles far
  * slower than the measurement takes; outputs say which path was used.
+ * It also prints the index writer's own time per article (td_index_add and
+ * td_index_flush apart), with --batch N articles per commit (default and
+ * at most 1000; the store's commits under a PUSH feed are smaller) — the
+ * micro-benchmark of the index write path.
  *
  * FRAMES: u32 little-endian length + msgpack submission map, repeated.
  * Durability: nosync (as `tidings-store --sync nosync`). Prints the rate.
@@ -29,6 +33,7 @@
 #include "db.h"
 #include "index.h"
 #include "prepare.h"
+#include "terms.h"
 #include "writer.h"
 
 #define BATCH 1000
@@ -47,6 +52,7 @@ static int s_ready[2];          /* 1: full batch waiting for the writer */
 static pthread_mutex_t s_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t s_cv = PTHREAD_COND_INITIALIZER;
 static long s_bad;
+static size_t s_batch_n = BATCH;
 
 static double s_now(void)
 {
@@ -87,7 +93,7 @@ static void *s_analyse(void *arg)
         s_batch *b = &s_b[cur];
         b->n = b->len = 0;
         b->off[0] = 0;
-        while (!eof && b->n < BATCH) {
+        while (!eof && b->n < s_batch_n) {
             unsigned char h[4];
             if (fread(h, 1, 4, stdin) != 4) {
                 eof = true;
@@ -129,9 +135,11 @@ static void *s_analyse(void *arg)
 /* --index-only: one batch = one transaction of article puts + index. */
 typedef struct {
     td_index *ix;
+    td_terms *terms;         /* the article's tokens (the store gets them from ingest) */
     td_arena *arena;
     const s_batch *b;
     long stored;
+    double t_add, t_flush;   /* seconds in td_index_add / td_index_flush */
 } s_ionly;
 
 static td_db_rc s_ionly_write(td_txn *txn, void *arg)
@@ -150,31 +158,51 @@ static td_db_rc s_ionly_write(td_txn *txn, void *arg)
         td_article *a = m.article;
         a->ingested_at = now;
         td_db_rc rc = td_db_article_put(txn, a);
-        if (rc == TD_DB_OK)
-            rc = td_index_add(x->ix, txn, a);
+        if (rc == TD_DB_OK) {
+            if (td_terms_build(x->terms, a->title, a->body, a->lang) != 0)
+                return TD_DB_ERROR;
+            double t = s_now();
+            rc = td_index_add_terms(x->ix, txn, a, x->terms);
+            x->t_add += s_now() - t;
+        }
         if (rc != TD_DB_OK)
             return rc;
         td_txn_counter_add(txn, TD_CTR_ARTICLES, 1);   /* `stats` counts them */
         td_txn_counter_add(txn, TD_CTR_STORED, 1);
         x->stored++;
     }
-    return td_index_flush(x->ix, txn);
+    double t = s_now();
+    td_db_rc rc = td_index_flush(x->ix, txn);
+    x->t_flush += s_now() - t;
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    bool ionly = argc == 3 && strcmp(argv[1], "--index-only") == 0;
-    if (argc != 2 && !ionly) {
-        fprintf(stderr, "usage: bench-search-load [--index-only] DATA_DIR < FRAMES\n");
+    bool ionly = false;
+    int a = 1;
+    for (; a < argc - 1; a++) {
+        if (strcmp(argv[a], "--index-only") == 0) {
+            ionly = true;
+        } else if (strcmp(argv[a], "--batch") == 0 && a + 1 < argc - 1) {
+            long n = atol(argv[++a]);
+            s_batch_n = n >= 1 && n <= BATCH ? (size_t)n : BATCH;
+        } else {
+            break;
+        }
+    }
+    if (a != argc - 1) {
+        fprintf(stderr, "usage: bench-search-load [--index-only] [--batch N] DATA_DIR < FRAMES\n");
         return 2;
     }
     td_db_opts o = {.dir = argv[argc - 1], .sync = TD_SYNC_NOSYNC};
     td_db_rc rc;
     td_db *db = td_db_open(&o, &rc);
     td_writer *w = db ? td_writer_new(db) : NULL;
-    s_ionly x = {.ix = td_index_new(), .arena = td_arena_new((size_t)1 << 31)};
-    if (!w || !x.ix || !x.arena) {
-        fprintf(stderr, "bench-search-load: cannot open %s: %s\n", argv[1], td_db_strerror(rc));
+    s_ionly x = {.ix = td_index_new(), .terms = td_terms_new(),
+                 .arena = td_arena_new((size_t)1 << 31)};
+    if (!w || !x.ix || !x.terms || !x.arena) {
+        fprintf(stderr, "bench-search-load: cannot open %s: %s\n", argv[argc - 1], td_db_strerror(rc));
         return 1;
     }
     pthread_t th;
@@ -234,7 +262,12 @@ int main(int argc, char **argv)
            total, ionly ? "index-only: article records + search index" : "full td_writer",
            (unsigned long long)tot.stored, (unsigned long long)tot.updated, s_bad, secs,
            (double)total / secs, tw);
+    if (ionly && total)
+        printf("index writer: td_index_add_terms %.1f us/article, td_index_flush %.1f us/article "
+               "(%zu per commit)\n",
+               x.t_add * 1e6 / (double)total, x.t_flush * 1e6 / (double)total, s_batch_n);
     td_index_destroy(&x.ix);
+    td_terms_destroy(&x.terms);
     td_arena_destroy(&x.arena);
     td_writer_destroy(&w);
     td_db_destroy(&db);

@@ -28,7 +28,7 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "stories",  "entities", "entity_events", "rejects",
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
-    "event_articles",
+    "event_articles", "positions",
 };
 
 /* Counter keys in `meta`, in td_ctr order. */

@@ -16,7 +16,7 @@
  *   entities    normalised name → entity record (binary, see db.c)
  *   entity_events  normalised name + NUL + event id → empty
  *   rejects     u64 BE sequence → td_reject_pack bytes
- *   postings, terms, docs, docids   the search index (docs/search.md)
+ *   postings, positions, terms, docs, docids   the search index (docs/search.md)
  *   changes     u64 BE seq → notification, for changes.since
  *   df          term key → u32 BE document frequency (store/dfstats.c)
  *   clusters    event id → clustering state of an event (store/cluster.c)
@@ -96,6 +96,7 @@ typedef enum {
     TD_DBI_DOCIDS,       /* article id -> u32 BE docno of its live version */
     TD_DBI_CHANGES,      /* u64 BE seq -> notification (td_change_pack) */
     TD_DBI_EVENT_ARTICLES, /* event id + NUL + u32 BE ordinal -> article id (assign.c) */
+    TD_DBI_POSITIONS,    /* posting key -> the block's positions (index_block.h) */
     TD_DBI_COUNT
 } td_dbi;
 

@@ -229,9 +229,10 @@ static int s_term_push(td_index *self, s_term *t, const td_ix_posting *p)
     return 0;
 }
 
-static int s_push(td_index *self, const char *term, size_t tlen, const td_ix_posting *p)
+static int s_push(td_index *self, const char *term, size_t tlen, uint32_t h,
+                  const td_ix_posting *p)
 {
-    s_term *t = s_term_get(self, term, tlen, s_hash(term, tlen));
+    s_term *t = s_term_get(self, term, tlen, h);
     return t ? s_term_push(self, t, p) : -1;
 }
 
@@ -260,7 +261,9 @@ static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
     }
     /* old postings stay (append-only); readers skip docnos on this list */
     td_ix_posting p = {.doc = old, .tb = 1};
-    return s_push(self, TD_IX_T_DELETED, strlen(TD_IX_T_DELETED), &p) ? TD_DB_ERROR : TD_DB_OK;
+    size_t dn = strlen(TD_IX_T_DELETED);
+    return s_push(self, TD_IX_T_DELETED, dn, s_hash(TD_IX_T_DELETED, dn), &p) ? TD_DB_ERROR
+                                                                                : TD_DB_OK;
 }
 
 td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
@@ -311,7 +314,7 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
             memcpy(pos, l->pos, l->npos * sizeof *pos);
             p.pos = pos;
         }
-        if (s_push(self, l->term, l->tlen, &p) != 0)
+        if (s_push(self, l->term, l->tlen, l->hash, &p) != 0)   /* hashed once */
             return TD_DB_ERROR;
     }
 
@@ -367,63 +370,107 @@ static int s_block_load(td_index *self, const void *buf, size_t len, td_ix_posti
     return n;
 }
 
-static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, unsigned char **buf,
-                             size_t *bufcap)
+/* A growable write buffer. */
+typedef struct {
+    unsigned char *p;
+    size_t cap;
+} s_buf;
+
+static int s_reserve(s_buf *b, size_t need)
+{
+    if (need <= b->cap)
+        return 0;
+    size_t cap = need < 4096 ? 4096 : need * 2;
+    unsigned char *p = realloc(b->p, cap);
+    if (!p)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* The flush's scratch: a cursor on `postings` and the write buffers. */
+typedef struct {
+    td_cur *cur;
+    s_buf docs, pos;
+    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+} s_flush;
+
+static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
 {
     unsigned char key[TD_IX_TERM_MAX + 5];
     size_t kl = td_ix_key(t->term, t->tlen, UINT32_MAX, key);
     if (!kl)
         return TD_DB_OK;
     td_ix_posting *all = t->p;
-    size_t n = t->n;
+    size_t n = t->n, on = 0, oldpos = 0;   /* old postings kept; their positions' bytes */
 
-    /* a partly filled last block is rewritten with the new postings, so
-     * blocks stay full however small the batches are */
-    td_cur *c;
-    td_db_rc rc = td_cur_open(txn, TD_DBI_POSTINGS, &c);
-    if (rc)
-        return rc;
+    /* A partly filled last block is rewritten with the new postings, so
+     * blocks stay full however small the batches are. In format 3 that
+     * costs little: its docs part decodes by widening copies and its
+     * positions are appended to as bytes, never decoded. Older formats
+     * are decoded whole once and rewritten as format 3. */
     td_val k, v;
-    rc = td_cur_before(c, key, kl, &k, &v);
+    td_db_rc rc = td_cur_before(f->cur, key, kl, &k, &v);
     td_ix_header h;
     if (rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
         td_ix_header_read(v.data, v.len, &h) == 0 && h.n < TD_IX_BLOCK &&
         h.last < t->p[0].doc) {
-        td_ix_posting *old;
-        int on = s_block_load(self, v.data, v.len, &old);
-        td_cur_close(&c);
-        if (on > 0) {
-            td_ix_posting *m = td_arena_alloc(self->arena, ((size_t)on + n) * sizeof *m);
-            if (!m)
+        td_ix_posting *old = NULL;
+        int m = -1;
+        if (h.format == 3) {
+            m = td_ix_block_docs(v.data, v.len, f->doc, f->tt, f->tb, f->dl);
+            td_val pv;
+            td_ix_put_u32(key + t->tlen + 1, h.first);
+            if (m > 0 && td_txn_get(txn, TD_DBI_POSITIONS, key, kl, &pv) == TD_DB_OK) {
+                /* copied: the value moves with the next write */
+                if (s_reserve(&f->pos, pv.len) != 0)
+                    return TD_DB_ERROR;
+                memcpy(f->pos.p, pv.data, pv.len);
+                oldpos = pv.len;
+            } else {
+                m = -1;   /* positions lost: rewrite nothing, append a block */
+            }
+            if (m > 0 && !(old = td_arena_alloc(self->arena, (size_t)m * sizeof *old)))
                 return TD_DB_ERROR;
-            memcpy(m, old, (size_t)on * sizeof *m);
-            memcpy(m + on, t->p, n * sizeof *m);
-            all = m;
-            n += (size_t)on;
-            unsigned char ok[TD_IX_TERM_MAX + 5];
-            size_t okl = td_ix_key(t->term, t->tlen, h.first, ok);
-            if ((rc = td_txn_del(txn, TD_DBI_POSTINGS, ok, okl)) != TD_DB_OK)
-                return rc;
+            for (int i = 0; i < m; i++)
+                old[i] = (td_ix_posting){.doc = f->doc[i], .tt = f->tt[i], .tb = f->tb[i],
+                                         .dl = f->dl[i]};
+        } else {
+            m = s_block_load(self, v.data, v.len, &old);
         }
-    } else {
-        td_cur_close(&c);
-        if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
-            return rc;
+        if (m > 0) {
+            td_ix_posting *all2 = td_arena_alloc(self->arena, ((size_t)m + n) * sizeof *all2);
+            if (!all2)
+                return TD_DB_ERROR;
+            memcpy(all2, old, (size_t)m * sizeof *all2);
+            memcpy(all2 + m, t->p, n * sizeof *all2);
+            all = all2;
+            on = h.format == 3 ? (size_t)m : 0;   /* format 3: positions already encoded */
+            n += (size_t)m;
+            /* the first block keeps its first docno, so its key: the puts
+             * below replace the old values */
+        } else {
+            oldpos = 0;
+        }
+    } else if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND) {
+        return rc;
     }
 
     for (size_t i = 0; i < n; i += TD_IX_BLOCK) {
         size_t m = n - i < TD_IX_BLOCK ? n - i : TD_IX_BLOCK;
-        size_t need = td_ix_block_bound(all + i, m);
-        if (need > *bufcap) {
-            unsigned char *b = realloc(*buf, need);
-            if (!b)
-                return TD_DB_ERROR;
-            *buf = b;
-            *bufcap = need;
-        }
-        size_t len = td_ix_block_encode(all + i, m, *buf);
+        if (s_reserve(&f->docs, td_ix_block_bound(all + i, m)) != 0)
+            return TD_DB_ERROR;
+        size_t len = td_ix_block_encode(all + i, m, f->docs.p);
         kl = td_ix_key(t->term, t->tlen, all[i].doc, key);
-        if ((rc = td_txn_put(txn, TD_DBI_POSTINGS, key, kl, *buf, len)) != TD_DB_OK)
+        if ((rc = td_txn_put(txn, TD_DBI_POSTINGS, key, kl, f->docs.p, len)) != TD_DB_OK)
+            return rc;
+        /* positions: the old block's bytes (i == 0 only) + the new postings' */
+        size_t keep = i == 0 ? oldpos : 0, from = i == 0 ? on : i;
+        if (s_reserve(&f->pos, keep + td_ix_pos_bound(all + from, i + m - from)) != 0)
+            return TD_DB_ERROR;
+        size_t pl = keep + td_ix_pos_encode(all + from, i + m - from, f->pos.p + keep);
+        if ((rc = td_txn_put(txn, TD_DBI_POSITIONS, key, kl, f->pos.p, pl)) != TD_DB_OK)
             return rc;
     }
 
@@ -458,11 +505,19 @@ td_db_rc td_index_flush(td_index *self, td_txn *txn)
             order[n++] = self->slots[i];
     /* key order: LMDB appends into neighbouring pages, fewer page splits */
     qsort(order, n, sizeof *order, s_term_cmp);
-    unsigned char *buf = NULL;
-    size_t bufcap = 0;
+    s_flush *f = calloc(1, sizeof *f);
+    if (!f || (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) != TD_DB_OK) {
+        free(f);
+        free(order);
+        td_index_reset(self);
+        return rc ? rc : TD_DB_ERROR;
+    }
     for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
-        rc = s_flush_term(self, txn, order[i], &buf, &bufcap);
-    free(buf);
+        rc = s_flush_term(self, txn, order[i], f);
+    td_cur_close(&f->cur);
+    free(f->docs.p);
+    free(f->pos.p);
+    free(f);
     free(order);
     td_index_reset(self);
     return rc;

@@ -53,39 +53,51 @@ size_t td_ix_key(const char *term, size_t tlen, uint32_t first, unsigned char *o
 
 size_t td_ix_block_bound(const td_ix_posting *p, size_t n)
 {
-    size_t b = TD_IX_HEADER + 4 * TD_IX_PTS;
+    (void)p;
+    return TD_IX_HEADER + 4 * TD_IX_PTS + 16 * n;
+}
+
+size_t td_ix_pos_bound(const td_ix_posting *p, size_t n)
+{
+    size_t b = 0;
     for (size_t i = 0; i < n; i++)
-        b += 4 * 5 + 5 + 5 * (p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS);
+        b += 5 + 5 * (p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS);
     return b;
 }
 
-static int s_pt_cmp(const void *a, const void *b)
-{
-    const td_ix_point *x = a, *y = b;
-    if (x->tf != y->tf)
-        return x->tf > y->tf ? -1 : 1;   /* tf high first */
-    return (x->dl > y->dl) - (x->dl < y->dl);
-}
-
 /* The Pareto frontier of (tf high, dl low) of the postings, at most
- * TD_IX_PTS points; returns how many. */
+ * TD_IX_PTS points, tf descending; returns how many. Built by insertion
+ * (the frontier of a block has a few dozen points at most): the writer
+ * encodes a term's last block at every commit, and sorting its postings
+ * was a visible part of that. */
 static size_t s_frontier(const td_ix_posting *p, size_t n, td_ix_point *out)
 {
-    td_ix_point all[TD_IX_BLOCK];
+    td_ix_point f[TD_IX_BLOCK + 1];
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         float tf = td_ix_tf(p[i].tt, p[i].tb);
         uint32_t up = tf >= 65535.0f ? 65535u : (uint32_t)tf;
         if ((float)up < tf)
             up++;   /* round up: a bound never falls below a score */
-        all[i].tf = (uint16_t)up;
-        all[i].dl = (uint16_t)(p[i].dl > 65535 ? 65535 : p[i].dl);
+        td_ix_point q = {(uint16_t)up, (uint16_t)(p[i].dl > 65535 ? 65535 : p[i].dl)};
+        /* f: tf strictly descending, dl strictly descending */
+        size_t j = 0;
+        while (j < k && f[j].tf > q.tf)
+            j++;
+        /* f[0..j) have a higher tf: one of them with dl <= q.dl dominates q,
+         * and the lowest dl among them is f[j - 1]'s */
+        if (j > 0 && f[j - 1].dl <= q.dl)
+            continue;
+        if (j < k && f[j].tf == q.tf && f[j].dl <= q.dl)
+            continue;
+        /* q dominates the points from j on with dl >= q.dl (tf <= q.tf) */
+        size_t e = j;
+        while (e < k && f[e].dl >= q.dl)
+            e++;
+        memmove(f + j + 1, f + e, (k - e) * sizeof *f);
+        f[j] = q;
+        k = k - (e - j) + 1;
     }
-    qsort(all, n, sizeof *all, s_pt_cmp);
-    td_ix_point f[TD_IX_BLOCK];
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (k == 0 || all[i].dl < f[k - 1].dl)
-            f[k++] = all[i];   /* tf descending, dl strictly descending */
     while (k > TD_IX_PTS) {
         /* merge neighbours into their corner (higher tf, lower dl): it
          * dominates both, so the bound stays safe, only less tight */
@@ -102,39 +114,56 @@ static size_t s_frontier(const td_ix_posting *p, size_t n, td_ix_point *out)
     return k;
 }
 
+static unsigned s_width(uint32_t max)
+{
+    return max < 0x100 ? 1 : max < 0x10000 ? 2 : 4;
+}
+
+static unsigned char *s_put_arr(unsigned char *w, unsigned width, uint32_t v)
+{
+    w[0] = (unsigned char)v;
+    if (width > 1)
+        w[1] = (unsigned char)(v >> 8);
+    if (width > 2) {
+        w[2] = (unsigned char)(v >> 16);
+        w[3] = (unsigned char)(v >> 24);
+    }
+    return w + width;
+}
+
 size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out)
 {
     td_ix_point pts[TD_IX_PTS];
     size_t npts = s_frontier(p, n, pts);
+    uint32_t md = 0, mt = 0, ml = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t d = i ? p[i].doc - p[i - 1].doc : 0;
+        md = d > md ? d : md;
+        mt = p[i].tt > mt ? p[i].tt : mt;
+        mt = p[i].tb > mt ? p[i].tb : mt;
+        ml = p[i].dl > ml ? p[i].dl : ml;
+    }
+    unsigned wd = s_width(md), wt = s_width(mt), wl = s_width(ml);
     size_t hl = TD_IX_HEADER + 4 * npts;
     unsigned char *w = out + hl;
-    uint32_t prev = p[0].doc;
-    for (size_t i = 0; i < n; i++) {
-        w += td_ix_put_varint(w, p[i].doc - prev);
-        prev = p[i].doc;
-    }
-    for (size_t i = 0; i < n; i++) {
-        w += td_ix_put_varint(w, p[i].tt);
-        w += td_ix_put_varint(w, p[i].tb);
-    }
     for (size_t i = 0; i < n; i++)
-        w += td_ix_put_varint(w, p[i].dl);
-    uint32_t docs_len = (uint32_t)(w - out - hl);
-    for (size_t i = 0; i < n; i++) {
-        uint32_t np = p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS, last = 0;
-        w += td_ix_put_varint(w, np);
-        for (uint32_t k = 0; k < np; k++) {
-            w += td_ix_put_varint(w, p[i].pos[k] - last);
-            last = p[i].pos[k];
-        }
-    }
+        w = s_put_arr(w, wd, i ? p[i].doc - p[i - 1].doc : 0);
+    for (size_t i = 0; i < n; i++)
+        w = s_put_arr(w, wt, p[i].tt);
+    for (size_t i = 0; i < n; i++)
+        w = s_put_arr(w, wt, p[i].tb);
+    for (size_t i = 0; i < n; i++)
+        w = s_put_arr(w, wl, p[i].dl);
     out[0] = TD_IX_FORMAT;
     out[1] = (unsigned char)npts;
     out[2] = (unsigned char)(n >> 8);
     out[3] = (unsigned char)n;
     td_ix_put_u32(out + 4, p[0].doc);
     td_ix_put_u32(out + 8, p[n - 1].doc);
-    td_ix_put_u32(out + 12, docs_len);
+    out[12] = (unsigned char)wd;
+    out[13] = (unsigned char)wt;
+    out[14] = (unsigned char)wl;
+    out[15] = 0;
     for (size_t i = 0; i < npts; i++) {
         unsigned char *q = out + TD_IX_HEADER + 4 * i;
         q[0] = (unsigned char)(pts[i].tf >> 8);
@@ -145,10 +174,24 @@ size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out)
     return (size_t)(w - out);
 }
 
+size_t td_ix_pos_encode(const td_ix_posting *p, size_t n, unsigned char *out)
+{
+    unsigned char *w = out;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t np = p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS, last = 0;
+        w += td_ix_put_varint(w, np);
+        for (uint32_t k = 0; k < np; k++) {
+            w += td_ix_put_varint(w, p[i].pos[k] - last);
+            last = p[i].pos[k];
+        }
+    }
+    return (size_t)(w - out);
+}
+
 int td_ix_header_read(const void *buf, size_t len, td_ix_header *h)
 {
     const unsigned char *p = buf;
-    if (len < TD_IX_HEADER || (p[0] != TD_IX_FORMAT && p[0] != 1))
+    if (len < TD_IX_HEADER || p[0] < 1 || p[0] > TD_IX_FORMAT)
         return -1;
     h->format = p[0];
     h->n = (uint16_t)(p[2] << 8 | p[3]);
@@ -170,7 +213,17 @@ int td_ix_header_read(const void *buf, size_t len, td_ix_header *h)
     } else {
         h->npts = p[1];
         h->hdr_len = TD_IX_HEADER + 4u * h->npts;
-        h->docs_len = td_ix_get_u32(p + 12);
+        if (p[0] == 3) {
+            h->wd = p[12];
+            h->wt = p[13];
+            h->wl = p[14];
+            for (int i = 0; i < 3; i++)
+                if (p[12 + i] != 1 && p[12 + i] != 2 && p[12 + i] != 4)
+                    return -1;
+            h->docs_len = (uint32_t)h->n * (h->wd + 2u * h->wt + h->wl);
+        } else {
+            h->docs_len = td_ix_get_u32(p + 12);
+        }
         if (h->npts == 0 || h->npts > TD_IX_PTS || len < h->hdr_len)
             return -1;
         for (size_t i = 0; i < h->npts; i++) {
@@ -212,6 +265,34 @@ static inline size_t s_varint(const unsigned char *p, const unsigned char *end, 
     return td_ix_get_varint(p, end, v);
 }
 
+static inline uint32_t s_u16(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static inline uint32_t s_u32le(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* A fixed-width array into out: a widening copy the compiler vectorises. */
+static void s_get_arr(const unsigned char *p, unsigned w, size_t n, uint32_t *out)
+{
+    switch (w) {
+    case 1:
+        for (size_t i = 0; i < n; i++)
+            out[i] = p[i];
+        break;
+    case 2:
+        for (size_t i = 0; i < n; i++)
+            out[i] = s_u16(p + 2 * i);
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            out[i] = s_u32le(p + 4 * i);
+    }
+}
+
 /* Format 1: interleaved docno delta, title tf, body tf, length. */
 static int s_docs_v1(const unsigned char *p, const unsigned char *end, const td_ix_header *h,
                      uint32_t *doc, uint32_t *tt, uint32_t *tb, uint32_t *dl)
@@ -250,6 +331,25 @@ int td_ix_block_docnos(const void *buf, size_t len, const td_ix_header *h, uint3
         *freq_off = 0;
         return s_docs_v1(p, end, h, doc, tt, tb, dl);
     }
+    if (h->format == 3) {
+        uint32_t d = h->first;
+        int n = h->n;
+        switch (h->wd) {
+        case 1:
+            for (int i = 0; i < n; i++)
+                doc[i] = d += p[i];
+            break;
+        case 2:
+            for (int i = 0; i < n; i++)
+                doc[i] = d += s_u16(p + 2 * i);
+            break;
+        default:
+            for (int i = 0; i < n; i++)
+                doc[i] = d += s_u32le(p + 4 * i);
+        }
+        *freq_off = h->hdr_len + (size_t)n * h->wd;
+        return n;
+    }
     uint32_t d = h->first;
     for (int i = 0; i < h->n; i++) {
         uint32_t delta;
@@ -271,6 +371,13 @@ int td_ix_block_freqs(const void *buf, size_t len, const td_ix_header *h, size_t
     const unsigned char *base = buf, *p = base + freq_off, *end = base + h->hdr_len + h->docs_len;
     if (freq_off < h->hdr_len || p > end)
         return -1;
+    if (h->format == 3) {
+        size_t n = h->n;
+        s_get_arr(p, h->wt, n, tt);
+        s_get_arr(p + n * h->wt, h->wt, n, tb);
+        s_get_arr(p + 2 * n * h->wt, h->wl, n, dl);
+        return h->n;
+    }
     for (int i = 0; i < h->n; i++) {
         size_t k = s_varint(p, end, &tt[i]);
         if (!k)
@@ -302,14 +409,19 @@ int td_ix_block_docs(const void *buf, size_t len, uint32_t *doc, uint32_t *tt, u
     return td_ix_block_freqs(buf, len, &h, off, tt, tb, dl);
 }
 
-int td_ix_block_positions_at(const void *buf, size_t len, const td_ix_header *h, size_t idx,
+size_t td_ix_pos_start(const td_ix_header *h)
+{
+    return h->format == 3 ? 0 : h->hdr_len + h->docs_len;
+}
+
+int td_ix_block_positions_at(const void *pbuf, size_t plen, size_t start, size_t n, size_t idx,
                              size_t *off, size_t *at, uint32_t *pos, size_t cap)
 {
-    if (idx >= h->n)
+    if (idx >= n || start > plen)
         return -1;
-    const unsigned char *base = buf, *end = base + len;
-    if (*off == 0 || *at > idx) {
-        *off = h->hdr_len + h->docs_len;
+    const unsigned char *base = pbuf, *end = base + plen;
+    if (*off < start || *at > idx) {
+        *off = start;
         *at = 0;
     }
     const unsigned char *p = base + *off;
@@ -343,13 +455,21 @@ int td_ix_block_positions_at(const void *buf, size_t len, const td_ix_header *h,
     }
 }
 
-int td_ix_block_positions(const void *buf, size_t len, size_t idx, uint32_t *pos, size_t cap)
+int td_ix_block_positions(const void *buf, size_t len, const void *pbuf, size_t plen, size_t idx,
+                          uint32_t *pos, size_t cap)
 {
     td_ix_header h;
     size_t off = 0, at = 0;
     if (td_ix_header_read(buf, len, &h) != 0)
         return -1;
-    return td_ix_block_positions_at(buf, len, &h, idx, &off, &at, pos, cap);
+    if (h.format != 3) {
+        pbuf = buf;
+        plen = len;
+    } else if (!pbuf) {
+        return -1;
+    }
+    return td_ix_block_positions_at(pbuf, plen, td_ix_pos_start(&h), h.n, idx, &off, &at, pos,
+                                    cap);
 }
 
 size_t td_ix_doc_encode(const td_ix_doc *d, unsigned char *out, size_t cap)

@@ -3,24 +3,32 @@
  * Shared by the writer (index.c, tidings-store) and the reader
  * (index_read.c, tidings-query), so the byte layout lives in one place.
  *
- *   postings  term + NUL + u32 BE first docno -> block
+ *   postings  term + NUL + u32 BE first docno -> block (docs part)
+ *   positions term + NUL + u32 BE first docno -> the block's positions
  *   terms     term -> u64 BE document frequency
  *   docs      u32 BE docno -> doc record
  *   docids    article id -> u32 BE docno of the article's live version
  *
  * A block holds up to TD_IX_BLOCK postings of one term in docno order
- * (format 2; format 1 blocks of older stores are still read, never
- * extended):
+ * (format 3; blocks of formats 1 and 2 of older stores are still read and
+ * rewritten as format 3 when the writer extends them):
  *   header (16 + 4 * npts bytes): u8 format, u8 npts, u16 n, u32 first,
- *     u32 last, u32 docs section bytes, then npts bound points
+ *     u32 last, u8 docno delta width (1, 2 or 4 bytes), u8 tf width (1 or
+ *     2), u8 length width (2 or 4), u8 0, then npts bound points
  *     (u16 tf, u16 dl): the Pareto frontier of the block's postings in
  *     (title-boosted tf high, doc length low), at most TD_IX_PTS (neighbours
  *     merged into a corner that dominates both when there are more)
- *   docs section, three streams so a reader decodes only what it needs:
- *     n varint docno deltas (the first from `first`), then n pairs of
- *     varint title tf / body tf, then n varint doc lengths
- *   positions section: per posting varint count then delta-coded positions
- *     (title tokens from 0, body tokens from TD_IX_BODY_POS)
+ *   docs section, fixed-width little-endian arrays (no varints: decoding is
+ *     a widening copy, and a reader takes only the arrays it needs):
+ *     n docno deltas (the first 0), n title tf, n body tf, n doc lengths
+ * The positions are a separate value in `positions` under the same key
+ * (only phrases read them; a walk through a common term's list reads
+ * ~2.6 KB per full block instead of ~6 KB): per posting a varint count then
+ * delta-coded positions (title tokens from 0, body tokens from
+ * TD_IX_BODY_POS). Appending postings appends bytes: the writer extends a
+ * block's positions without decoding them.
+ * Formats 1 and 2 kept the positions inside the block, after varint docs
+ * sections (format 1 interleaved, format 2 in three streams).
  * The header alone bounds every BM25 score in the block for any average
  * document length (td_ix_bound: exact when the frontier fits), so a reader
  * skips a block without decoding it (block-max pruning).
@@ -34,10 +42,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TD_IX_FORMAT 2          /* posting blocks */
+#define TD_IX_FORMAT 3          /* posting blocks */
 #define TD_IX_DOC_FORMAT 1      /* doc records */
 #ifndef TD_IX_BLOCK
-#define TD_IX_BLOCK 256          /* postings per full block (256 beat 128 by ~20% at 1M) */
+/* postings per full block: 256 beat 128 by ~20% at 1M (format 2); in format 3,
+ * 512 beat 256 by 10-25% CPU on common-term queries at 1M (half the blocks
+ * to step through; a full block of a common term, ~2.6 KB, lives in
+ * overflow pages that the look-ahead cursor prefetches). Stores written
+ * with smaller blocks read fine. */
+#define TD_IX_BLOCK 512
 #endif
 #define TD_IX_HEADER 16          /* fixed part; + 4 bytes per bound point */
 #define TD_IX_HEADER_V1 24       /* format 1: f32 max tf, u32 min length, no points */
@@ -73,6 +86,7 @@ typedef struct {
     uint32_t first, last;
     uint32_t hdr_len;        /* bytes before the docs section */
     uint32_t docs_len;
+    uint8_t wd, wt, wl;      /* format 3: docno delta, tf, length widths */
     td_ix_point pts[TD_IX_PTS];
 } td_ix_header;
 
@@ -87,9 +101,16 @@ static inline float td_ix_tf(uint32_t tt, uint32_t tb)
 size_t td_ix_key(const char *term, size_t tlen, uint32_t first, unsigned char *out);
 
 /* Encode postings p[0..n) (n <= TD_IX_BLOCK, docno ascending) into `out`
- * (at least td_ix_block_bound(p, n) bytes); returns the bytes written. */
+ * (at least td_ix_block_bound(p, n) bytes): the docs part (format 3);
+ * returns the bytes written. Positions are not read. */
 size_t td_ix_block_bound(const td_ix_posting *p, size_t n);
 size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out);
+
+/* The positions value of postings p[0..n) into `out` (at least
+ * td_ix_pos_bound(p, n) bytes); returns the bytes written. The value of a
+ * block is the concatenation of these over its postings, in order. */
+size_t td_ix_pos_bound(const td_ix_posting *p, size_t n);
+size_t td_ix_pos_encode(const td_ix_posting *p, size_t n, unsigned char *out);
 
 /* Read a block header; -1 when the value is not a valid block. */
 int td_ix_header_read(const void *buf, size_t len, td_ix_header *h);
@@ -112,14 +133,20 @@ int td_ix_block_docnos(const void *buf, size_t len, const td_ix_header *h, uint3
 int td_ix_block_freqs(const void *buf, size_t len, const td_ix_header *h, size_t freq_off,
                       uint32_t *tt, uint32_t *tb, uint32_t *dl);
 
-/* Positions of the i-th posting (0-based) into pos (cap entries); returns
- * how many, -1 when damaged. Walks the positions section from its start. */
-int td_ix_block_positions(const void *buf, size_t len, size_t i, uint32_t *pos, size_t cap);
+/* Positions of the i-th posting (0-based) of a block into pos (cap
+ * entries); returns how many, -1 when damaged. `pbuf` is the block's
+ * positions value (format 3) or the block itself (formats 1 and 2: the
+ * positions follow the docs section). Walks from the start. */
+int td_ix_block_positions(const void *buf, size_t len, const void *pbuf, size_t plen, size_t i,
+                          uint32_t *pos, size_t cap);
 
-/* The same, resuming a walk: *off and *at hold the byte offset and index of the
- * walk so far (0/0 to start); a later call with i >= *at continues from
- * there, so reading a block's postings in order costs one pass. */
-int td_ix_block_positions_at(const void *buf, size_t len, const td_ix_header *h, size_t i,
+/* Resuming a walk of positions value pbuf (td_ix_pos_start gives where the
+ * positions of a block's first posting start in it): *off and *at hold the
+ * byte offset and index of the walk so far (0/0 to start); a later call
+ * with i >= *at continues from there, so reading a block's postings in
+ * order costs one pass. n: the block's postings. */
+size_t td_ix_pos_start(const td_ix_header *h);
+int td_ix_block_positions_at(const void *pbuf, size_t plen, size_t start, size_t n, size_t i,
                              size_t *off, size_t *at, uint32_t *pos, size_t cap);
 
 /* Varints (LEB128). get returns the bytes read, 0 when truncated. */

@@ -9,6 +9,7 @@
 #define AHEAD 4        /* blocks prefetched ahead of a sequential walk */
 #define AHEAD_AFTER 2  /* sequential steps before the walk is taken as one */
 #define AHEAD_BYTES 64     /* the header line: the rest streams in behind it */
+#define AHEAD_MIN 2048     /* blocks this large live in overflow pages */
 
 struct td_plist {
     td_txn *txn;
@@ -19,14 +20,25 @@ struct td_plist {
     unsigned char key[TD_IX_TERM_MAX + 5];
     size_t tlen;
     uint64_t df;
-    bool started, done, have, decoded, freqs, bounded;
+    bool started, done, have, decoded, freqs, floats, bounded;
+    const unsigned char *f3;         /* format 3: the tf arrays in the block */
     td_val val;                      /* current block */
+    td_val bkey;                     /* its key */
+    td_val pval;                     /* its positions (format 3), once read */
+    bool pread;
     td_ix_header h;
     int n, idx;
     size_t freq_off, pos_off, pos_at;
     double c, e, bound;              /* BM25 constants; bound of the block */
     uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+    /* the scan's copies: boosted tf and length as floats, SCAN_W apart */
+    float tff[TD_IX_BLOCK] __attribute__((aligned(32)));
+    float dlf[TD_IX_BLOCK] __attribute__((aligned(32)));
 };
+
+#define SCAN_W 8
+typedef float s_v8f __attribute__((vector_size(32)));
+typedef int32_t s_v8i __attribute__((vector_size(32)));
 
 uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen)
 {
@@ -100,9 +112,13 @@ static bool s_take(td_plist *self, td_db_rc rc, const td_val *k, const td_val *v
         td_warn("damaged posting block (term of %zu bytes)", self->tlen);
         return false;
     }
+    if (self->h.format == 3)   /* the arrays are read soon: overlap their misses */
+        for (size_t i = 64; i < v->len; i += 64)
+            __builtin_prefetch((const char *)v->data + i);
     self->val = *v;
+    self->bkey = *k;
     self->have = true;
-    self->decoded = self->freqs = self->bounded = false;
+    self->decoded = self->freqs = self->floats = self->bounded = self->pread = false;
     self->pos_off = self->pos_at = 0;
     return true;
 }
@@ -136,10 +152,14 @@ static bool s_ahead_step(td_plist *self, bool first, const td_val *at)
  * cache misses overlap (the page walk of a TLB miss mostly stays: ~0.8 ms
  * less CPU per two-common-term query, not 1.3). Started only once the walk
  * is sequential (lists probed by seeks do not pay for it). Prefetching
- * more of each block stalled on the CPU's fill buffers and gained nothing. */
+ * more of each block stalled on the CPU's fill buffers and gained nothing.
+ * Only for blocks large enough to live in overflow pages (the B-tree leaf
+ * holds just their page number): a smaller block sits on the leaf page the
+ * cursor reads anyway, so the second cursor took the same misses itself
+ * and gained nothing measurable. */
 static void s_ahead(td_plist *self, const td_val *key)
 {
-    if (++self->seq < AHEAD_AFTER || self->ahead_end)
+    if (self->val.len < AHEAD_MIN || ++self->seq < AHEAD_AFTER || self->ahead_end)
         return;
     if (self->ahead_on) {
         s_ahead_step(self, false, NULL);
@@ -232,6 +252,9 @@ uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
             }
             self->decoded = true;
             self->freqs = self->freq_off == 0;   /* format 1 decodes all at once */
+            /* format 3: fixed-width arrays, read in place */
+            self->f3 = self->h.format == 3 ? (const unsigned char *)self->val.data + self->freq_off
+                                           : NULL;
             self->idx = 0;
         }
         if (self->doc[self->n - 1] < d)
@@ -247,27 +270,104 @@ uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
     }
 }
 
+static inline uint32_t s_rd(const unsigned char *p, unsigned w, size_t i)
+{
+    switch (w) {
+    case 1:
+        return p[i];
+    case 2:
+        return (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+    default:
+        p += 4 * i;
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    }
+}
+
+/* Formats 1 and 2: the varint streams decoded into tt, tb, dl. */
+static void s_freqs(td_plist *self)
+{
+    if (self->freqs)
+        return;
+    if (td_ix_block_freqs(self->val.data, self->val.len, &self->h, self->freq_off, self->tt,
+                          self->tb, self->dl) < 0) {
+        td_warn("damaged posting block (term of %zu bytes)", self->tlen);
+        memset(self->tt, 0, sizeof self->tt);
+        memset(self->tb, 0, sizeof self->tb);
+        memset(self->dl, 0, sizeof self->dl);
+    }
+    self->freqs = true;
+}
+
+/* The scan's float copies of the block's boosted tf and lengths (whole
+ * SCAN_W vectors, zero past n). Format 3 converts straight from the
+ * block's arrays, the usual widths with loops the compiler vectorises. */
+static void s_floats(td_plist *self)
+{
+    int n = self->n, nv = (n + SCAN_W - 1) / SCAN_W * SCAN_W;
+    const unsigned char *p = self->f3;
+    if (p && self->h.wt == 1 && self->h.wl == 2) {
+        const unsigned char *tt = p, *tb = p + n, *dl = p + 2 * n;
+        for (int i = 0; i < n; i++) {
+            self->tff[i] = (float)tb[i] + TD_IX_TITLE_BOOST * (float)tt[i];
+            self->dlf[i] = (float)((uint32_t)dl[2 * i] | (uint32_t)dl[2 * i + 1] << 8);
+        }
+    } else if (p) {
+        unsigned wt = self->h.wt, wl = self->h.wl;
+        for (int i = 0; i < n; i++) {
+            self->tff[i] = td_ix_tf(s_rd(p, wt, (size_t)i), s_rd(p + (size_t)n * wt, wt, (size_t)i));
+            self->dlf[i] = (float)s_rd(p + 2 * (size_t)n * wt, wl, (size_t)i);
+        }
+    } else {
+        s_freqs(self);
+        for (int i = 0; i < n; i++) {
+            self->tff[i] = td_ix_tf(self->tt[i], self->tb[i]);
+            self->dlf[i] = (float)self->dl[i];
+        }
+    }
+    for (int i = n; i < nv; i++)
+        self->tff[i] = self->dlf[i] = 0;
+    self->floats = true;
+}
+
+static void s_get(td_plist *self, int i, uint32_t *tt, uint32_t *tb, uint32_t *dl)
+{
+    if (self->f3) {
+        size_t n = self->h.n;
+        unsigned wt = self->h.wt;
+        *tt = s_rd(self->f3, wt, (size_t)i);
+        *tb = s_rd(self->f3 + n * wt, wt, (size_t)i);
+        *dl = s_rd(self->f3 + 2 * n * wt, self->h.wl, (size_t)i);
+        return;
+    }
+    s_freqs(self);
+    *tt = self->tt[i];
+    *tb = self->tb[i];
+    *dl = self->dl[i];
+}
+
 void td_plist_freq(td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl)
 {
-    if (!self->freqs) {
-        if (td_ix_block_freqs(self->val.data, self->val.len, &self->h, self->freq_off,
-                              self->tt, self->tb, self->dl) < 0) {
-            td_warn("damaged posting block (term of %zu bytes)", self->tlen);
-            memset(self->tt, 0, sizeof self->tt);
-            memset(self->tb, 0, sizeof self->tb);
-            memset(self->dl, 0, sizeof self->dl);
-        }
-        self->freqs = true;
-    }
-    *tt = self->tt[self->idx];
-    *tb = self->tb[self->idx];
-    *dl = self->dl[self->idx];
+    s_get(self, self->idx, tt, tb, dl);
 }
 
 int td_plist_positions(td_plist *self, uint32_t *pos, size_t cap)
 {
-    return td_ix_block_positions_at(self->val.data, self->val.len, &self->h, (size_t)self->idx,
-                                    &self->pos_off, &self->pos_at, pos, cap);
+    if (self->h.format != 3) {
+        self->pval = self->val;   /* formats 1 and 2 carry their positions */
+    } else if (!self->pread) {
+        self->pread = true;
+        if (td_txn_get(self->txn, TD_DBI_POSITIONS, self->bkey.data, self->bkey.len,
+                       &self->pval) != TD_DB_OK) {
+            td_warn("posting block without positions (term of %zu bytes)", self->tlen);
+            self->pval.data = NULL;
+            self->pval.len = 0;
+        }
+    }
+    if (!self->pval.data)
+        return -1;
+    return td_ix_block_positions_at(self->pval.data, self->pval.len, td_ix_pos_start(&self->h),
+                                    self->h.n, (size_t)self->idx, &self->pos_off, &self->pos_at,
+                                    pos, cap);
 }
 
 uint32_t td_plist_scan(td_plist *self, uint32_t d, uint32_t end, double need, bool *skipped)
@@ -276,18 +376,50 @@ uint32_t td_plist_scan(td_plist *self, uint32_t d, uint32_t end, double need, bo
     *skipped = false;
     if (x == TD_IX_NONE || x > end || x > self->h.last)
         return x;
-    if (!self->freqs) {
-        uint32_t tt, tb, dl;
-        td_plist_freq(self, &tt, &tb, &dl);   /* decodes the block's frequencies */
-    }
-    const double c = self->c, e = self->e;
-    for (int i = self->idx; i < self->n && self->doc[i] <= end; i++) {
-        double tf = (double)td_ix_tf(self->tt[i], self->tb[i]);
-        if (tf >= need * (tf + c + e * self->dl[i])) {   /* saturation >= need */
-            self->idx = i;
-            return self->doc[i];
+    if (need > 0 && need < 1) {
+        if (!self->floats)
+            s_floats(self);
+        /* saturation tf / (tf + c + e dl) >= need  <=>  tf (1 - need) >= need c + need e dl,
+         * tested SCAN_W postings at a time in single precision with `need`
+         * lowered by 1e-5 (more than float rounding): a posting it lets
+         * through is scored exactly later, none that reaches `need` is
+         * dropped */
+        float nf = (float)(need * (1 - 1e-5));
+        s_v8f u = (s_v8f){0} + (1 - nf), a = (s_v8f){0} + nf * (float)self->c,
+              b = (s_v8f){0} + nf * (float)self->e;
+        int i = self->idx / SCAN_W * SCAN_W;
+        for (; i < self->n; i += SCAN_W) {
+            s_v8f tf, dl;
+            memcpy(&tf, self->tff + i, sizeof tf);
+            memcpy(&dl, self->dlf + i, sizeof dl);
+            s_v8i ok = tf * u >= a + b * dl;
+            unsigned m = 0;
+            for (int j = 0; j < SCAN_W; j++)
+                m |= (ok[j] != 0) << j;
+            if (i < self->idx)
+                m &= ~0u << (self->idx - i);   /* before the cursor */
+            if (!m)
+                continue;
+            int at = i + __builtin_ctz(m);
+            if (at >= self->n || self->doc[at] > end)
+                break;
+            *skipped |= at > self->idx;
+            self->idx = at;
+            return self->doc[at];
         }
-        *skipped = true;
+        *skipped = true;   /* conservatively: a skip only makes the total an estimate */
+    } else {
+        const double c = self->c, e = self->e;
+        for (int i = self->idx; i < self->n && self->doc[i] <= end; i++) {
+            uint32_t tt, tb, dl;
+            s_get(self, i, &tt, &tb, &dl);
+            double tf = (double)td_ix_tf(tt, tb);
+            if (tf >= need * (tf + c + e * dl)) {   /* saturation >= need */
+                self->idx = i;
+                return self->doc[i];
+            }
+            *skipped = true;
+        }
     }
     /* nothing in [d, end] reaches `need`: leave the cursor after end */
     return td_plist_next_geq(self, end == TD_IX_NONE ? end : end + 1) == TD_IX_NONE

@@ -4,9 +4,11 @@
  * snapshot. It moves forward only. td_plist_block positions on the block
  * that may hold a docno without decoding it (its header bounds the scores:
  * block-max pruning); td_plist_next_geq decodes the block and finds the
- * posting. Everything it returns stays valid with the snapshot. A walk
- * from block to block runs a look-ahead cursor that prefetches the blocks
- * in front (their first touch is a cache and TLB miss).
+ * posting. Everything it returns stays valid with the snapshot. In
+ * blocks of format 3 the frequencies and lengths are read in place (fixed
+ * widths: no decoding); positions come from the `positions` database when
+ * a phrase asks. A walk through blocks that live in overflow pages runs a
+ * look-ahead cursor that prefetches the blocks in front.
  */
 #ifndef TD_INDEX_READ_H
 #define TD_INDEX_READ_H

@@ -42,13 +42,21 @@ static void test_roundtrip(void **state)
         assert_int_equal(doc[i], p[i].doc);
         assert_int_equal(dl[i], p[i].dl);
     }
+    /* positions: a value of their own, appendable (two halves encoded
+     * apart read the same as one) */
+    static unsigned char pbuf[65536];
+    assert_true(td_ix_pos_bound(p, TD_IX_BLOCK) <= sizeof pbuf);
+    size_t plen = td_ix_pos_encode(p, 100, pbuf);
+    plen += td_ix_pos_encode(p + 100, TD_IX_BLOCK - 100, pbuf + plen);
+    assert_int_equal(td_ix_pos_start(&h), 0);
     uint32_t got[8];
-    assert_int_equal(td_ix_block_positions(buf, len, 77, got, 8), 3);
+    assert_int_equal(td_ix_block_positions(buf, len, pbuf, plen, 77, got, 8), 3);
     assert_int_equal(got[2], TD_IX_BODY_POS + 300 * 77);
+    assert_int_equal(td_ix_block_positions(buf, len, NULL, 0, 77, got, 8), -1);
     /* a resumed walk reads the same positions */
     size_t off = 0, at = 0;
     for (uint32_t i = 0; i < TD_IX_BLOCK; i += 5) {
-        assert_int_equal(td_ix_block_positions_at(buf, len, &h, i, &off, &at, got, 8), 3);
+        assert_int_equal(td_ix_block_positions_at(pbuf, plen, 0, h.n, i, &off, &at, got, 8), 3);
         assert_int_equal(got[0], i);
         assert_int_equal(got[2], TD_IX_BODY_POS + 300 * i);
     }
@@ -63,8 +71,77 @@ static void test_roundtrip(void **state)
     assert_int_equal(dl[3], 53);
     /* damaged or truncated values are refused, never read past */
     for (size_t cut = 0; cut < len; cut += 37)
-        (void)td_ix_block_docs(buf, cut, doc, tt, tb, dl);
+        assert_int_equal(td_ix_block_docs(buf, cut, doc, tt, tb, dl), -1);
+    for (size_t cut = 0; cut < plen; cut += 37) {
+        off = at = 0;
+        (void)td_ix_block_positions_at(pbuf, cut, 0, h.n, TD_IX_BLOCK - 1, &off, &at, got, 8);
+    }
     assert_int_equal(td_ix_header_read(buf, 10, &h), -1);
+    buf[12] = 3;   /* not a width */
+    assert_int_equal(td_ix_header_read(buf, len, &h), -1);
+}
+
+/* Wide values take wider arrays and read back the same. */
+static void test_widths(void **state)
+{
+    (void)state;
+    td_ix_posting p[3] = {{.doc = 5, .tt = 1, .tb = 70000, .dl = 3},
+                          {.doc = 5 + 300, .tt = 0, .tb = 2, .dl = 100000},
+                          {.doc = 5 + 300 + 90000, .tt = 300, .tb = 1, .dl = 7}};
+    unsigned char buf[512];
+    size_t len = td_ix_block_encode(p, 3, buf);
+    td_ix_header h;
+    assert_int_equal(td_ix_header_read(buf, len, &h), 0);
+    assert_int_equal(h.wd, 4);
+    assert_int_equal(h.wt, 4);
+    assert_int_equal(h.wl, 4);
+    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+    assert_int_equal(td_ix_block_docs(buf, len, doc, tt, tb, dl), 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(doc[i], p[i].doc);
+        assert_int_equal(tt[i], p[i].tt);
+        assert_int_equal(tb[i], p[i].tb);
+        assert_int_equal(dl[i], p[i].dl);
+    }
+    p[1].dl = 300, p[0].tb = 200, p[2].tt = 3, p[2].doc = 400;
+    len = td_ix_block_encode(p, 3, buf);
+    assert_int_equal(td_ix_header_read(buf, len, &h), 0);
+    assert_int_equal(h.wd, 2);
+    assert_int_equal(h.wt, 1);
+    assert_int_equal(h.wl, 2);
+    assert_int_equal(td_ix_block_docs(buf, len, doc, tt, tb, dl), 3);
+    assert_int_equal(doc[2], 400);
+    assert_int_equal(dl[1], 300);
+    assert_int_equal(tb[0], 200);
+}
+
+/* A format 2 block of an older store (varint streams, positions inside)
+ * still reads: built here byte by byte. */
+static void test_format2(void **state)
+{
+    (void)state;
+    /* postings: doc 10 (tt 0, tb 1, dl 9, positions 4096) and doc 13
+     * (tt 1, tb 2, dl 20, positions 1, 4100) */
+    const unsigned char b[] = {
+        2, 1, 0, 2, 0, 0, 0, 10, 0, 0, 0, 13, 0, 0, 0, 8,   /* header, docs 8 bytes */
+        0, 5, 0, 9,                                         /* point tf 5, dl 9 */
+        0, 3, 0, 1, 1, 2, 9, 20,                            /* deltas, tt/tb, lengths */
+        1, 0x80, 0x20,                                      /* 1 position: 4096 */
+        2, 1, 0x83, 0x20,                                   /* 2: 1, +4099 */
+    };
+    td_ix_header h;
+    assert_int_equal(td_ix_header_read(b, sizeof b, &h), 0);
+    assert_int_equal(h.format, 2);
+    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+    assert_int_equal(td_ix_block_docs(b, sizeof b, doc, tt, tb, dl), 2);
+    assert_int_equal(doc[1], 13);
+    assert_int_equal(tb[1], 2);
+    assert_int_equal(dl[1], 20);
+    uint32_t got[4];
+    assert_int_equal(td_ix_block_positions(b, sizeof b, NULL, 0, 1, got, 4), 2);
+    assert_int_equal(got[0], 1);
+    assert_int_equal(got[1], 4100);
+    assert_int_equal(td_ix_pos_start(&h), 28);
 }
 
 static uint32_t s_rng = 12345;
@@ -91,6 +168,32 @@ static void test_bound_safe(void **state)
         td_ix_header h;
         assert_int_equal(td_ix_header_read(buf, len, &h), 0);
         assert_true(h.npts >= 1 && h.npts <= TD_IX_PTS);
+        /* the frontier, brute force: when it fits, the header holds exactly it */
+        td_ix_point fr[TD_IX_BLOCK];
+        size_t nf = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t ti = (uint32_t)td_ix_tf(p[i].tt, p[i].tb);
+            uint32_t di = p[i].dl > 65535 ? 65535 : p[i].dl;
+            bool dominated = false, dup = false;
+            for (size_t j = 0; j < n && !dominated; j++) {
+                uint32_t tj = (uint32_t)td_ix_tf(p[j].tt, p[j].tb);
+                uint32_t dj = p[j].dl > 65535 ? 65535 : p[j].dl;
+                dominated = tj >= ti && dj <= di && (tj > ti || dj < di);
+            }
+            for (size_t j = 0; j < nf; j++)
+                dup |= fr[j].tf == ti && fr[j].dl == di;
+            if (!dominated && !dup)
+                fr[nf++] = (td_ix_point){(uint16_t)ti, (uint16_t)di};
+        }
+        if (nf <= TD_IX_PTS) {
+            assert_int_equal(h.npts, nf);
+            for (size_t i = 0; i < nf; i++) {
+                bool found = false;
+                for (size_t j = 0; j < h.npts; j++)
+                    found |= h.pts[j].tf == fr[i].tf && h.pts[j].dl == fr[i].dl;
+                assert_true(found);
+            }
+        }
         for (double avgdl = 50; avgdl < 5000; avgdl *= 1.7) {
             double c = 1.2 * 0.25, e = 1.2 * 0.75 / avgdl, best = 0;
             for (size_t i = 0; i < n; i++) {
@@ -120,6 +223,8 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_bound_safe),
+        cmocka_unit_test(test_widths),
+        cmocka_unit_test(test_format2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -354,6 +354,122 @@ static void test_plist_walks(void **state)
     td_txn_end(&txn);
 }
 
+/* Phrases over a store written in batches of 1 to 13 articles (each
+ * term's last block rewritten many times: its positions appended to as
+ * bytes) match a brute-force check of the texts, and so do single words. */
+#define PH_DOCS 1500
+#define PH_VOCAB 12
+static char s_ph_title[PH_DOCS][64], s_ph_body[PH_DOCS][2048];
+
+typedef struct {
+    td_index *ix;
+    int from, to;
+} s_ph_load;
+
+static td_db_rc s_ph_write(td_txn *txn, void *arg)
+{
+    s_ph_load *l = arg;
+    td_index_reset(l->ix);
+    for (int n = l->from; n < l->to; n++) {
+        char id[32];
+        snprintf(id, sizeof id, "p%d", n);
+        td_article a = {.id = id, .title = s_ph_title[n], .body = s_ph_body[n], .lang = "en",
+                        .published_at = 1700000000000LL + n};
+        td_db_rc rc = td_index_add(l->ix, txn, &a);
+        if (rc)
+            return rc;
+    }
+    return td_index_flush(l->ix, txn);
+}
+
+/* Does " a b " (or " a " when b is NULL) occur in the padded text? */
+static bool s_has(const char *text, const char *a, const char *b)
+{
+    char pat[80], padded[2100];
+    snprintf(padded, sizeof padded, " %s ", text);
+    if (b)
+        snprintf(pat, sizeof pat, " %s %s ", a, b);
+    else
+        snprintf(pat, sizeof pat, " %s ", a);
+    return strstr(padded, pat) != NULL;
+}
+
+static void test_phrases_small_batches(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/td-index-phrase-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    td_db_opts o = {.dir = dir, .sync = TD_SYNC_NOSYNC};
+    td_db_rc rc;
+    td_db *db = td_db_open(&o, &rc);
+    td_index *ix = td_index_new();
+    assert_non_null(db);
+    assert_non_null(ix);
+    /* words: "kaka" .. vocabulary of real words the stemmer leaves alone */
+    static const char *V[PH_VOCAB] = {"kalo", "mira", "tendo", "velsa", "nupri", "galber",
+                                      "marzen", "dorka", "lomi", "sanu", "prika", "bergal"};
+    for (int n = 0; n < PH_DOCS; n++) {
+        s_ph_title[n][0] = s_ph_body[n][0] = 0;
+        for (int i = 0; i < 3; i++) {
+            strcat(s_ph_title[n], V[s_rand(PH_VOCAB)]);
+            strcat(s_ph_title[n], i < 2 ? " " : "");
+        }
+        int len = 5 + (int)s_rand(n % 5 ? 40 : 200);
+        for (int i = 0; i < len; i++) {
+            strcat(s_ph_body[n], V[s_zipf() % PH_VOCAB]);
+            strcat(s_ph_body[n], i < len - 1 ? " " : "");
+        }
+    }
+    for (int from = 0; from < PH_DOCS;) {
+        int to = from + 1 + (int)s_rand(13);
+        s_ph_load l = {.ix = ix, .from = from, .to = to < PH_DOCS ? to : PH_DOCS};
+        assert_int_equal(td_db_write(db, s_ph_write, &l), TD_DB_OK);
+        from = l.to;
+    }
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(db, &txn), TD_DB_OK);
+    td_arena *arena = td_arena_new(64u << 20);
+    char q[80];
+    for (int i = 0; i < PH_VOCAB; i++)
+        for (int j = -1; j < PH_VOCAB; j++) {
+            if (j < 0)
+                snprintf(q, sizeof q, "%s", V[i]);
+            else
+                snprintf(q, sizeof q, "\"%s %s\"", V[i], V[j]);
+            uint64_t want = 0;
+            for (int n = 0; n < PH_DOCS; n++)
+                want += s_has(s_ph_title[n], V[i], j < 0 ? NULL : V[j]) ||
+                        s_has(s_ph_body[n], V[i], j < 0 ? NULL : V[j]);
+            td_search_res r;
+            td_search_stats st;
+            s_run(txn, arena, q, true, 10, &r, &st, NULL);
+            if (r.total != want) {
+                fprintf(stderr, "query %s: %llu matches, want %llu\n", q,
+                        (unsigned long long)r.total, (unsigned long long)want);
+                s_run(txn, arena, q, true, 2000, &r, &st, NULL);
+                for (size_t h = 0; h < r.n; h++) {
+                    td_ix_doc d;
+                    char idb[32] = {0};
+                    assert_int_equal(td_ix_doc_get(txn, r.hits[h].doc, &d), TD_DB_OK);
+                    memcpy(idb, d.id, d.idlen < 31 ? d.idlen : 31);
+                    int n = atoi(idb + 1);
+                    if (!(s_has(s_ph_title[n], V[i], j < 0 ? NULL : V[j]) ||
+                        s_has(s_ph_body[n], V[i], j < 0 ? NULL : V[j])))
+                        fprintf(stderr, "doc %u %.*s title [%s] body [%s]\n", r.hits[h].doc, (int)d.idlen, d.id, s_ph_title[n], s_ph_body[n]);
+                }
+            }
+            assert_int_equal(r.total, want);
+            td_arena_reset(arena);
+        }
+    td_arena_destroy(&arena);
+    td_txn_end(&txn);
+    td_index_destroy(&ix);
+    td_db_destroy(&db);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -362,6 +478,7 @@ int main(void)
         cmocka_unit_test(test_replaced_versions),
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_plist_walks),
+        cmocka_unit_test(test_phrases_small_batches),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
