@@ -460,6 +460,18 @@ static void s_postings(s_ctx *c, bool deleted_only)
                           s_show(k.data, k.len, show, sizeof show));
             continue;
         }
+        if (!deleted_only && h.format >= 3) {
+            /* format 3 keeps the block's positions under the same key */
+            td_val pv;
+            uint32_t pos[8];
+            if (td_txn_get(c->txn, TD_DBI_POSITIONS, k.data, k.len, &pv) != TD_DB_OK)
+                s_problem(c, "search index: posting block %s has no positions",
+                          s_show(k.data, k.len, show, sizeof show));
+            else if (td_ix_block_positions(v.data, v.len, pv.data, pv.len, (size_t)n - 1, pos,
+                                           sizeof pos / sizeof *pos) < 0)
+                s_problem(c, "search index: positions of block %s are damaged",
+                          s_show(k.data, k.len, show, sizeof show));
+        }
         for (int i = 0; i < n; i++) {
             if (doc[i] > c->doc_next || (i && doc[i] <= doc[i - 1])) {
                 if (!deleted_only)

@@ -91,6 +91,26 @@ static td_db_rc s_del_first_event(td_txn *txn, void *arg)
     return rc ? rc : td_txn_del(txn, TD_DBI_EVENTS, id, strlen(id));
 }
 
+/* the positions of the first posting block (format 3 keeps them apart) */
+static td_db_rc s_del_positions(td_txn *txn, void *arg)
+{
+    (void)arg;
+    td_cur *c;
+    td_val k;
+    unsigned char key[TD_DB_MAX_KEY];
+    size_t kl = 0;
+    td_db_rc rc = td_cur_open(txn, TD_DBI_POSITIONS, &c);
+    if (rc)
+        return rc;
+    rc = td_cur_first(c, &k, NULL);
+    if (rc == TD_DB_OK && k.len <= sizeof key) {
+        memcpy(key, k.data, k.len);
+        kl = k.len;
+    }
+    td_cur_close(&c);
+    return rc ? rc : td_txn_del(txn, TD_DBI_POSITIONS, key, kl);
+}
+
 static void s_expect(td_fx *fx, int want, uint64_t min_problems)
 {
     td_verify_report r;
@@ -146,6 +166,11 @@ static void test_missing_event(void **state)
     test_damage(state, s_del_first_event);
 }
 
+static void test_missing_positions(void **state)
+{
+    test_damage(state, s_del_positions);
+}
+
 int main(void)
 {
     td_log_init("verify-test", TD_LOG_ERROR);
@@ -156,6 +181,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counter_off, s_setup, td_fx_teardown),
         cmocka_unit_test_setup_teardown(test_stray_index_doc, s_setup, td_fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_event, s_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_positions, s_setup, td_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
