@@ -74,9 +74,13 @@ td_db_rc td_ix_docno(td_txn *txn, const char *id, uint32_t *doc)
 
 td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t tlen)
 {
-    td_plist *self = td_arena_alloc(arena, sizeof *self);
-    if (!self)
+    /* the scan's float arrays are 32-byte aligned for vector loads; the
+     * arena aligns to 16 only */
+    const uintptr_t al = _Alignof(td_plist);
+    unsigned char *raw = td_arena_alloc(arena, sizeof(td_plist) + al - 1);
+    if (!raw)
         return NULL;
+    td_plist *self = (td_plist *)(((uintptr_t)raw + al - 1) & ~(al - 1));
     self->txn = txn;
     self->tlen = tlen;
     if (!td_ix_key(term, tlen, 0, self->key) ||
