@@ -17,6 +17,7 @@
 
 #include "cluster.h"
 #include "db.h"
+#include "store_fixture.h"
 
 #define HOUR 3600000LL
 #define T0 1700000000000LL
@@ -49,8 +50,7 @@ static uint64_t s_term(unsigned i)
 static int s_setup(void **state)
 {
     s_fx *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/td-cls-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    td_fx_mkdir(fx->dir, "td-cls");
     td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC, .map_size = 64 << 20};
     fx->db = td_db_open(&o, NULL);
     assert_non_null(fx->db);
@@ -68,9 +68,7 @@ static int s_teardown(void **state)
     td_cluster_destroy(&fx->cl);
     td_arena_destroy(&fx->arena);
     td_db_destroy(&fx->db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    assert_int_equal(system(cmd), 0);
+    td_fx_rmdir(fx->dir);
     free(fx);
     return 0;
 }

@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "dfstats.h"
+#include "store_fixture.h"
 
 typedef struct {
     char dir[64];
@@ -30,8 +31,7 @@ typedef struct {
 static int s_setup(void **state)
 {
     s_fx *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/td-df-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    td_fx_mkdir(fx->dir, "td-df");
     td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC, .map_size = 64 << 20};
     fx->db = td_db_open(&o, NULL);
     assert_non_null(fx->db);
@@ -46,9 +46,7 @@ static int s_teardown(void **state)
     s_fx *fx = *state;
     td_df_destroy(&fx->df);
     td_db_destroy(&fx->db);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    assert_int_equal(system(cmd), 0);
+    td_fx_rmdir(fx->dir);
     free(fx);
     return 0;
 }

@@ -26,6 +26,19 @@ const char *const td_fx_quake_rewrite =
     "Workers pulled survivors out of collapsed buildings during the night.\n"
     "Field hospitals were set up near the epicentre, according to the provincial governor.";
 
+void td_fx_mkdir(char dir[64], const char *prefix)
+{
+    snprintf(dir, 64, "/tmp/%.40s-XXXXXX", prefix);
+    assert_non_null(mkdtemp(dir));
+}
+
+void td_fx_rmdir(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void s_open(td_fx *fx)
 {
     td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC};
@@ -45,8 +58,7 @@ td_fx *td_fx_new(void)
 {
     td_fx *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/td-fx-XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
+    td_fx_mkdir(fx->dir, "td-fx");
     fx->arena = td_arena_new(0);
     assert_non_null(fx->arena);
     s_open(fx);
@@ -60,9 +72,7 @@ void td_fx_destroy(td_fx **fx_p)
         return;
     s_close(fx);
     td_arena_destroy(&fx->arena);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    assert_int_equal(system(cmd), 0);
+    td_fx_rmdir(fx->dir);
     free(fx);
     *fx_p = NULL;
 }

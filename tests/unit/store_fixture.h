@@ -22,6 +22,11 @@ typedef struct {
     td_arena *arena; /* owns what td_fx_get / td_fx_event return */
 } td_fx;
 
+/* A fresh directory /tmp/<prefix>-XXXXXX into dir (64 bytes), and its
+ * removal with everything in it: for tests that open their own database. */
+void td_fx_mkdir(char dir[64], const char *prefix);
+void td_fx_rmdir(const char *dir);
+
 /* A new fixture in a fresh /tmp/td-fx-XXXXXX with the database (no sync,
  * default map) and writer open. Never NULL: fails the test instead. */
 td_fx *td_fx_new(void);
