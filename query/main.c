@@ -20,6 +20,9 @@ static td_option s_opts[] = {
      false, NULL},
     {"curve-readers", NULL, "directory of reader public keys (*.pub) allowed on --query",
      false, NULL},
+    {"search-threads", "2",
+     "threads of one long search: 2 splits its docnos with a helper thread, 1 does not",
+     false, NULL},
     {"log-level", "info", "debug | info | warn | error", false, NULL},
 };
 #define N_OPTS (sizeof s_opts / sizeof s_opts[0])
@@ -51,11 +54,19 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    int64_t threads = td_config_int(s_opts, N_OPTS, "search-threads", 2);
+    if (threads != 1 && threads != 2) {
+        fprintf(stderr, "tidings-query: --search-threads must be 1 or 2\n");
+        td_security_destroy(&sec);
+        td_config_free(s_opts, N_OPTS);
+        return 2;
+    }
     td_query_server_opts so = {
         .data = td_config_get(s_opts, N_OPTS, "data"),
         .query = td_config_get(s_opts, N_OPTS, "query"),
         .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
         .security = sec,
+        .search_threads = (int)threads,
     };
     td_query_server *server = td_query_server_new(&so);
     if (!server) {

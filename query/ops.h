@@ -20,6 +20,7 @@ typedef struct {
     msgpack_packer *pk;
     td_arena *arena;        /* freed after the request */
     int64_t started_ms;     /* daemon start, monotonic */
+    struct td_search_par *par;   /* helper of long searches (NULL: none) */
     const char *code;       /* set by td_q_fail */
     char message[256];
 } td_qctx;

@@ -11,6 +11,8 @@ typedef struct {
     const char *query;      /* ROUTER endpoint */
     size_t max_frame;       /* largest request accepted */
     struct td_security *security; /* CURVE on the query socket (NULL: plaintext) */
+    int search_threads;     /* 1: searches on this thread only; 0 or 2: a long
+                             * search splits its docnos with a helper thread */
 } td_query_server_opts;
 
 typedef struct td_query_server td_query_server;

@@ -7,6 +7,7 @@
 
 #include "index_read.h"
 #include "log.h"
+#include "search_par.h"
 
 #define K1 1.2
 #define B 0.75
@@ -198,7 +199,7 @@ static double s_ub(s_ctx *c, s_node *n, uint32_t d, uint32_t *end)
     bool any = false;
     *end = TD_IX_NONE;
     for (size_t i = 0; i < n->nk; i++) {
-        uint32_t e;
+        uint32_t e = TD_IX_NONE;
         double u = s_ub(c, n->kids[i], d, &e);
         if (u < 0) {
             if (n->kind == N_PHRASE)
@@ -400,18 +401,42 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
 
     size_t nh = 0;
     uint64_t count = 0;
-    bool pruned = false;
-    uint32_t d = 1;
+    bool pruned = false, prune = !o->count && must[0]->df > EXACT_DF;
+    uint32_t d = o->lo ? o->lo : 1;
+    uint32_t hi = o->hi && o->hi < st->ceiling ? o->hi : st->ceiling;
+    /* a long lead list: the helper takes the upper half of the docnos,
+     * the two parts sharing their k-th score */
+    _Atomic uint64_t theta_shared = 0;
+    td_search_opts up;
+    bool split = prune && o->par && !o->hi && hi >= 2 &&
+                 must[0]->df >= td_search_par_min_df(o->par);
+    if (split) {
+        up = *o;
+        up.par = NULL;
+        up.pinned = true;
+        up.lo = hi / 2 + 1;
+        up.hi = hi;
+        up.theta = &theta_shared;
+        if (td_search_par_start(o->par, txn, q, &up, st))
+            hi = up.lo - 1;
+        else
+            split = false;
+    }
+    _Atomic uint64_t *shared = split ? &theta_shared : o->theta;
     /* block-max window: every clause's current block covers [d, wend];
      * wub[i] bounds clause i there, wsum all of them */
     double *wub = td_arena_alloc(arena, nm * sizeof *wub), wsum = 0;
     uint32_t wend = 0;
-    bool wvalid = false, prune = !o->count && must[0]->df > EXACT_DF;
+    bool wvalid = false;
     if (!wub)
-        goto done;
-    while (d != TD_IX_NONE && d <= st->ceiling) {
-        bool full = nh == cap && prune;
-        double theta = full ? res->hits[0].score : 0;
+        goto wait;
+    while (d != TD_IX_NONE && d <= hi) {
+        /* the k-th score: of this heap once full, or a better one that
+         * another part has (its k docs all score at least that much) */
+        double mine = nh == cap ? res->hits[0].score : 0;
+        double other = shared ? td_search_theta_get(shared) : 0;
+        bool full = prune && (nh == cap || other > 0);
+        double theta = full ? fmax(mine, other) : 0;
         if (full) {
             if (!wvalid || d > wend) {
                 bool gone = false;
@@ -464,7 +489,7 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
             }
         }
         x = s_next(c, must[0], d);
-        if (x == TD_IX_NONE || x > st->ceiling)
+        if (x == TD_IX_NONE || x > hi)
             break;
         if (full && x > wend) {
             d = x;   /* left the window: bound the next one first */
@@ -516,11 +541,28 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
         if (o->after && !s_better(o->after_score, o->after_doc, sc, x))
             continue;   /* on an earlier page */
         s_push(res->hits, &nh, cap, sc, x);
+        if (shared && nh == cap)
+            td_search_theta_raise(shared, res->hits[0].score);
+    }
+wait:
+    if (split) {
+        /* the helper's part, its hits merged into this heap */
+        td_search_res r2;
+        int rc2 = td_search_par_wait(o->par, &r2);
+        if (rc2 == TD_SEARCH_PAR_NOT_RUN)
+            rc2 = td_search_exec(txn, arena, q, &up, st, &r2);
+        if (rc2 != 0 || !wub)
+            goto done;
+        /* its (k+1)-th hit too, when it has one: it tells whether a next page exists */
+        for (size_t i = 0; i < r2.n + (r2.more ? 1 : 0); i++)
+            s_push(res->hits, &nh, cap, r2.hits[i].score, r2.hits[i].doc);
+        count += r2.count;
+        pruned |= !r2.exact;
     }
     qsort(res->hits, nh, sizeof *res->hits, s_hit_cmp);
     res->more = nh > o->k;
     res->n = res->more ? o->k : nh;
-    res->total = count;
+    res->total = res->count = count;
     res->exact = !pruned;
     if (pruned) {
         /* independence estimate over the clauses, never below what was seen */

@@ -19,6 +19,7 @@
 #ifndef TD_SEARCH_H
 #define TD_SEARCH_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ typedef struct {
     float idf[TD_QP_MAX_TERMS];   /* per stem, in query order */
 } td_search_stats;
 
+typedef struct td_search_par td_search_par;
+
 typedef struct {
     int64_t since, until;     /* TD_TIME_NONE when absent (published_at) */
     const uint32_t *only;     /* sorted docnos allowed (event filter); NULL: all */
@@ -46,6 +49,12 @@ typedef struct {
     uint32_t after_doc;
     bool pinned;              /* use *stats as given (from a cursor) */
     bool count;               /* no pruning: every match is scored, total exact */
+    /* evaluation split (search_par.h): a helper that may take half of the
+     * docnos of a long query (NULL: all here); a part's range [lo, hi]
+     * (hi 0: all) and the k-th score shared between the parts (NULL: none) */
+    td_search_par *par;
+    uint32_t lo, hi;
+    _Atomic uint64_t *theta;
 } td_search_opts;
 
 typedef struct {
@@ -57,12 +66,17 @@ typedef struct {
     td_search_hit *hits;      /* best first (arena) */
     size_t n;
     uint64_t total;
+    uint64_t count;           /* matches scored (total before any estimate) */
     bool exact;
     bool more;                /* a (k+1)-th hit exists */
 } td_search_res;
 
 /* Run `q` in the snapshot `txn`. `stats` is filled (or used, when
- * opts->pinned). Returns 0, or -1 when out of memory / database error. */
+ * opts->pinned). With opts->par, a query whose rarest clause is long has
+ * the upper half of its docnos evaluated by the helper thread in a
+ * snapshot of its own (the same documents: docnos above stats->ceiling are
+ * never considered), the two top-k merged. Returns 0, or -1 when out of
+ * memory / database error. */
 int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
                    const td_search_opts *opts, td_search_stats *stats, td_search_res *res);
 

@@ -109,7 +109,7 @@ int td_op_search_ranked(td_qctx *ctx, const td_query *q)
     td_qparsed qp;
     if (td_q_parse(ctx, q, &qp) != 0)
         return -1;
-    td_search_opts o = {.since = q->since, .until = q->until, .k = q->limit};
+    td_search_opts o = {.since = q->since, .until = q->until, .k = q->limit, .par = ctx->par};
     td_search_stats st;
     if (q->cursor) {
         unsigned char buf[512];

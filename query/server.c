@@ -14,6 +14,7 @@
 #include "db.h"
 #include "log.h"
 #include "ops.h"
+#include "search_par.h"
 
 #define MAX_FRAMES 16           /* envelope frames echoed back, plus the request */
 #define OPEN_RETRY_MS 500
@@ -53,6 +54,7 @@ struct td_query_server {
     int64_t started_ms;
     int64_t next_reader_check;  /* mono ms */
     td_arena *arena;
+    td_search_par *par;         /* NULL: searches use this thread only */
     msgpack_sbuffer sbuf;
 };
 
@@ -98,6 +100,8 @@ td_query_server *td_query_server_new(const td_query_server_opts *opts)
     self->arena = td_arena_new(REQUEST_ARENA);
     if (!self->data || !self->arena)
         goto fail;
+    if (self->opts.search_threads != 1)
+        self->par = td_search_par_new(TD_SEARCH_PAR_MIN_DF);   /* NULL: serial */
     if (opts->query) {
         self->ctx = zmq_ctx_new();
         /* frames up to twice the limit arrive and get a too_large reply;
@@ -124,6 +128,7 @@ void td_query_server_destroy(td_query_server **self_p)
     td_sock_close(&self->router);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
+    td_search_par_destroy(&self->par);   /* it opens snapshots of db */
     td_db_destroy(&self->db);
     td_arena_destroy(&self->arena);
     msgpack_sbuffer_destroy(&self->sbuf);
@@ -166,7 +171,8 @@ int td_query_server_handle(td_query_server *self, const void *frame, size_t len,
     }
     msgpack_packer pk;
     msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
-    td_qctx ctx = {.pk = &pk, .arena = self->arena, .started_ms = self->started_ms};
+    td_qctx ctx = {.pk = &pk, .arena = self->arena, .par = self->par,
+                   .started_ms = self->started_ms};
     if (s_ops[i].needs_db) {
         s_try_open(self, true);
         if (!self->db) {

@@ -614,7 +614,7 @@ td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
     return rc;
 }
 
-td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
+static td_db_rc s_read_begin(td_db *self, td_txn **txn_p, bool first)
 {
     *txn_p = NULL;
     td_txn *t = malloc(sizeof *t);
@@ -623,9 +623,9 @@ td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
     for (int attempt = 0;; attempt++) {
         MDB_txn *txn;
         int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
-        if (mrc == MDB_MAP_RESIZED && attempt < 3) {
-            /* the writer grew the map past ours: adopt its size (no txn of
-             * ours is open, as the query daemon is single-threaded) */
+        if (mrc == MDB_MAP_RESIZED && first && attempt < 3) {
+            /* the writer grew the map past ours: adopt its size (no other
+             * snapshot of ours is open: only the first may do this) */
             mrc = mdb_env_set_mapsize(self->env, 0);
             if (mrc == MDB_SUCCESS)
                 continue;
@@ -638,7 +638,7 @@ td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
         s_txn_init(t, self, txn, false);
         *txn_p = t;
         long hold;
-        if (td_db_faults_armed() && s_fault_read(&hold) == FAULT_HOLD && hold > 0) {
+        if (first && td_db_faults_armed() && s_fault_read(&hold) == FAULT_HOLD && hold > 0) {
             /* test-only: keep this snapshot (and its reader slot) open */
             struct timespec ts = {hold / 1000, (hold % 1000) * 1000000L};
             while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
@@ -646,6 +646,16 @@ td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
         }
         return TD_DB_OK;
     }
+}
+
+td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
+{
+    return s_read_begin(self, txn_p, true);
+}
+
+td_db_rc td_db_read_begin_more(td_db *self, td_txn **txn_p)
+{
+    return s_read_begin(self, txn_p, false);
 }
 
 void td_txn_end(td_txn **txn_p)

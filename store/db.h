@@ -189,6 +189,11 @@ td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg);
 /* Begin a read-only snapshot (adopts a map grown by the writer). */
 td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p);
 
+/* Another snapshot, in another thread, while one begun by td_db_read_begin
+ * is open: a grown map cannot be adopted then (that would remap under the
+ * open one), so it fails with the error instead. */
+td_db_rc td_db_read_begin_more(td_db *self, td_txn **txn_p);
+
 /* End a read snapshot; NULL-safe; sets *txn_p = NULL. */
 void td_txn_end(td_txn **txn_p);
 

@@ -425,10 +425,11 @@ uint32_t td_plist_scan(td_plist *self, uint32_t d, uint32_t end, double need, bo
             *skipped = true;
         }
     }
-    /* nothing in [d, end] reaches `need`: leave the cursor after end */
-    return td_plist_next_geq(self, end == TD_IX_NONE ? end : end + 1) == TD_IX_NONE
-               ? TD_IX_NONE
-               : end + 1;
+    /* nothing in [d, end] reaches `need`: leave the cursor after end, on
+     * the block that follows without decoding it (its window may well be
+     * skipped on its header alone) */
+    td_ix_header h;
+    return end == TD_IX_NONE || !td_plist_block(self, end + 1, &h) ? TD_IX_NONE : end + 1;
 }
 
 void td_plist_set_bm25(td_plist *self, double k1, double b, double avgdl)
