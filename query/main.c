@@ -23,6 +23,8 @@ static td_option s_opts[] = {
     {"search-threads", "2",
      "threads of one long search: 2 splits its docnos with a helper thread, 1 does not",
      false, NULL},
+    {"search-split-df", "50000",
+     "a search is split when its rarest term is in at least this many articles", false, NULL},
     {"log-level", "info", "debug | info | warn | error", false, NULL},
 };
 #define N_OPTS (sizeof s_opts / sizeof s_opts[0])
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
     }
 
     int64_t threads = td_config_int(s_opts, N_OPTS, "search-threads", 2);
+    int64_t split_df = td_config_int(s_opts, N_OPTS, "search-split-df", 50000);
     if (threads != 1 && threads != 2) {
         fprintf(stderr, "tidings-query: --search-threads must be 1 or 2\n");
         td_security_destroy(&sec);
@@ -67,6 +70,7 @@ int main(int argc, char **argv)
         .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
         .security = sec,
         .search_threads = (int)threads,
+        .search_split_df = split_df > 0 ? (unsigned long)split_df : 1,
     };
     td_query_server *server = td_query_server_new(&so);
     if (!server) {

@@ -13,6 +13,7 @@ typedef struct {
     struct td_security *security; /* CURVE on the query socket (NULL: plaintext) */
     int search_threads;     /* 1: searches on this thread only; 0 or 2: a long
                              * search splits its docnos with a helper thread */
+    unsigned long search_split_df;   /* "long": lead clause postings (0: default) */
 } td_query_server_opts;
 
 typedef struct td_query_server td_query_server;

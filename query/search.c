@@ -408,8 +408,7 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
      * the two parts sharing their k-th score */
     _Atomic uint64_t theta_shared = 0;
     td_search_opts up;
-    bool split = prune && o->par && !o->hi && hi >= 2 &&
-                 must[0]->df >= td_search_par_min_df(o->par);
+    bool split = o->par && !o->hi && hi >= 2 && must[0]->df >= td_search_par_min_df(o->par);
     if (split) {
         up = *o;
         up.par = NULL;

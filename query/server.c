@@ -101,7 +101,9 @@ td_query_server *td_query_server_new(const td_query_server_opts *opts)
     if (!self->data || !self->arena)
         goto fail;
     if (self->opts.search_threads != 1)
-        self->par = td_search_par_new(TD_SEARCH_PAR_MIN_DF);   /* NULL: serial */
+        self->par = td_search_par_new(self->opts.search_split_df   /* NULL: serial */
+                                          ? self->opts.search_split_df
+                                          : TD_SEARCH_PAR_MIN_DF);
     if (opts->query) {
         self->ctx = zmq_ctx_new();
         /* frames up to twice the limit arrive and get a too_large reply;

@@ -214,5 +214,91 @@ class SeedSearch(unittest.TestCase):
         self.assertIn("article.entity.sotk", topics)
 
 
+class SplitSearch(unittest.TestCase):
+    """A query daemon that splits every search with its helper thread
+    (--search-split-df 1) answers exactly as one that never splits
+    (--search-threads 1), over the sample corpus: hits, scores, totals,
+    cursors followed page by page, filters. Bad values are refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.c = harness.Cluster("search-split", extra={"query": ["--search-threads", "1"]}).start()
+        cls.corpus = [a for a in harness.load_corpus()
+                      if isinstance(a.get("title"), str) and isinstance(a.get("published_at"), int)]
+        for a in cls.corpus:
+            cls.c.submit(a)
+        (port,) = harness.free_ports(1)
+        cls.split_ep = "tcp://127.0.0.1:%d" % port
+        cls.split = harness.Daemon("query-split", [
+            harness.binary("tidings-query"), "--data", cls.c.data_dir, "--query", cls.split_ep,
+            "--search-split-df", "1"], os.path.join(cls.c.tmp, "query-split.log"))
+        cls.split.start()
+        deadline = time.time() + harness.START_TIMEOUT
+        while not cls.ask_split(op="ping").get("ok"):
+            if time.time() > deadline:
+                raise AssertionError("split query daemon did not answer")
+            time.sleep(0.1)
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.split.stop()
+        cls.c.close()
+        assert rc == 0, "split query daemon exited with %r" % rc
+
+    @classmethod
+    def ask_split(cls, **req):
+        try:
+            return harness.unpack(cls.c.request(cls.split_ep, harness.pack(req), timeout=2.0))
+        except Exception:  # noqa: BLE001 — not up yet
+            return {}
+
+    def queries(self):
+        words = []
+        for a in self.corpus:
+            words += [w.strip(".,:;'\"()").lower() for w in a["title"].split()]
+        words = [w for w in dict.fromkeys(words) if len(w) > 3 and w.isalpha()][:24]
+        self.assertGreater(len(words), 10)
+        qs = [{"q": w} for w in words]
+        qs += [{"q": "%s %s" % (words[i], words[i + 1])} for i in range(0, 12)]
+        qs += [{"q": "%s OR %s" % (words[i], words[i + 5])} for i in range(0, 8)]
+        qs += [{"q": "%s OR %s -%s" % (words[i], words[i + 2], words[i + 1])} for i in range(0, 6)]
+        for a in self.corpus[:6]:
+            t = [w for w in a["title"].split() if w.isalpha()]
+            if len(t) >= 2:
+                qs.append({"q": '"%s %s"' % (t[0], t[1])})
+        mid = sorted(a["published_at"] for a in self.corpus)[len(self.corpus) // 2]
+        qs += [dict(q, since=mid) for q in qs[:6]] + [dict(q, until=mid) for q in qs[6:12]]
+        qs += [dict(q, source=self.corpus[0]["source"]) for q in qs[:6]]
+        return qs
+
+    def test_1_split_answers_as_serial(self):
+        compared = pages = 0
+        for q in self.queries():
+            cur = {}
+            for _ in range(4):
+                req = dict(q, limit=2, **cur)
+                a = self.c.result("search", **req)
+                b = self.ask_split(op="search", **req)
+                self.assertIs(b.get("ok"), True, (req, b))
+                b = b["result"]
+                self.assertEqual([(h["id"], h["score"], h["snippet"]) for h in a["hits"]],
+                                 [(h["id"], h["score"], h["snippet"]) for h in b["hits"]], req)
+                self.assertEqual((a["total"], a["total_exact"]), (b["total"], b["total_exact"]), req)
+                self.assertEqual(a.get("next_cursor") is None, b.get("next_cursor") is None, req)
+                compared += 1
+                if not a.get("next_cursor"):
+                    break
+                pages += 1
+                cur = {"cursor": a["next_cursor"]}
+        self.assertGreater(compared, 80)
+        self.assertGreater(pages, 20)   # paging was exercised
+
+    def test_2_bad_thread_count_refused(self):
+        p = harness.subprocess.run([harness.binary("tidings-query"), "--data", self.c.data_dir,
+                                    "--search-threads", "3"], capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"search-threads", p.stderr)
+
+
 if __name__ == "__main__":
     harness.main()
