@@ -47,6 +47,7 @@ int td_client_ask(td_client *self, const td_client_query *query, td_client_reply
     q.event = (char *)query->event;
     q.story = (char *)query->story;
     q.cursor = (char *)query->cursor;
+    q.lang = (char *)query->lang;
     q.since = query->since;
     q.until = query->until;
     q.limit = query->limit;

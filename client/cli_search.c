@@ -41,6 +41,8 @@ static const td_option s_search_opts[] = {
     {"event", NULL, "only articles of this event", false, NULL},
     {"limit", "10", "at most this many hits (1..1000)", false, NULL},
     {"cursor", NULL, "the next page of an earlier search", false, NULL},
+    {"lang", NULL, "language of QUERY, to stem it as articles in that language are "
+                   "(ISO 639-1, default en)", false, NULL},
 };
 
 static int s_show_hits(const void *buf, size_t len, td_arena *arena)
@@ -78,6 +80,7 @@ static int s_search(td_cli *cli)
     q.entity = td_cli_opt(cli, "entity");
     q.event = td_cli_opt(cli, "event");
     q.cursor = td_cli_opt(cli, "cursor");
+    q.lang = td_cli_opt(cli, "lang");
     return s_ask_show(cli, &q, s_show_hits);
 }
 

@@ -202,6 +202,7 @@ typedef struct {
     int64_t until;
     uint32_t limit;
     uint64_t after_seq;
+    const char *lang;       /* language of q ("fr"); NULL: English (0.1: appended) */
 } td_client_query;
 
 /* An initialised query: everything absent, times TD_CLIENT_TIME_NONE. */

@@ -105,6 +105,7 @@ typedef struct {
     char *event;
     char *story;
     char *cursor;
+    char *lang;         /* language of `q` (ISO 639-1); NULL: English */
     int64_t since;      /* TD_TIME_NONE when absent */
     int64_t until;      /* TD_TIME_NONE when absent */
     uint64_t after_seq; /* changes.since */

@@ -131,7 +131,7 @@ done:
 int td_query_pack(msgpack_packer *pk, const td_query *q)
 {
     size_t n = 1 + !!q->id + !!q->name + !!q->q + !!q->source + !!q->entity + !!q->event +
-               !!q->story + !!q->cursor + (q->since != TD_TIME_NONE) +
+               !!q->story + !!q->cursor + !!q->lang + (q->since != TD_TIME_NONE) +
                (q->until != TD_TIME_NONE) + (q->after_seq != 0) + (q->limit != 0);
     int rc = msgpack_pack_map(pk, n);
     rc |= td_pk_kstr(pk, "op", q->op);
@@ -143,6 +143,7 @@ int td_query_pack(msgpack_packer *pk, const td_query *q)
     if (q->event) rc |= td_pk_kstr(pk, "event", q->event);
     if (q->story) rc |= td_pk_kstr(pk, "story", q->story);
     if (q->cursor) rc |= td_pk_kstr(pk, "cursor", q->cursor);
+    if (q->lang) rc |= td_pk_kstr(pk, "lang", q->lang);
     if (q->since != TD_TIME_NONE) rc |= td_pk_kint(pk, "since", q->since);
     if (q->until != TD_TIME_NONE) rc |= td_pk_kint(pk, "until", q->until);
     if (q->after_seq) rc |= td_pk_kuint(pk, "seq", q->after_seq);
@@ -169,6 +170,7 @@ int td_query_decode(const void *buf, size_t len, td_arena *arena, td_query *out,
         td_dec_str(&d, m, "event", TD_MAX_ID, false, &out->event) < 0 ||
         td_dec_str(&d, m, "story", TD_MAX_ID, false, &out->story) < 0 ||
         td_dec_str(&d, m, "cursor", 1024, false, &out->cursor) < 0 ||
+        td_dec_str(&d, m, "lang", 64, false, &out->lang) < 0 ||
         td_dec_int(&d, m, "since", false, &out->since) < 0 ||
         td_dec_int(&d, m, "until", false, &out->until) < 0 ||
         td_dec_uint(&d, m, "seq", &out->after_seq) < 0 ||

@@ -88,7 +88,8 @@ int td_op_event_list_view(td_qctx *ctx, const td_query *q)
     if (td_q_parse(ctx, &aq, &qp) != 0)
         return -1;
     size_t offset = 0;
-    td_search_opts o = {.since = TD_TIME_NONE, .until = TD_TIME_NONE, .k = EVENT_HITS};
+    td_search_opts o = {.since = TD_TIME_NONE, .until = TD_TIME_NONE, .k = EVENT_HITS,
+                        .par = ctx->par};
     td_search_stats st;
     if (q->cursor) {
         unsigned char buf[512];
@@ -355,7 +356,7 @@ int td_op_similar(td_qctx *ctx, const td_query *q)
     uint32_t self_doc = TD_IX_NONE;
     td_ix_docno(ctx->txn, a.id, &self_doc);
     uint32_t k = q->limit < 50 ? 50 : q->limit;
-    td_search_opts o = {.since = q->since, .until = q->until, .k = k};
+    td_search_opts o = {.since = q->since, .until = q->until, .k = k, .par = ctx->par};
     td_search_stats st;
     td_search_res res = {0};
     if (qp.n_must && td_search_exec(ctx->txn, ctx->arena, &qp, &o, &st, &res) != 0)

@@ -6,6 +6,7 @@
 
 #include "assign.h"
 #include "index_read.h"
+#include "lang.h"
 #include "log.h"
 #include "search.h"
 #include "search_op.h"
@@ -92,7 +93,12 @@ int td_q_parse(td_qctx *ctx, const td_query *q, td_qparsed *qp)
     if (!tk)
         return td_q_fail(ctx, TD_E_INTERNAL, "out of memory");
     const char *text = q->q ? q->q : "";
-    if (td_qparse(text, strlen(text), tk, "en", ctx->arena, qp) != 0)
+    /* the query's words are stemmed as the articles of its language were
+     * (documents are stemmed in their own language); English by default */
+    const char *lang = q->lang && *q->lang ? q->lang : "en";
+    if (td_lang_parse(lang) == TD_LANG_NONE)
+        return td_q_fail(ctx, TD_E_BAD_REQUEST, "unknown 'lang' (an ISO 639-1 code such as \"fr\")");
+    if (td_qparse(text, strlen(text), tk, lang, ctx->arena, qp) != 0)
         return td_q_fail(ctx, TD_E_INTERNAL, "out of memory");
     /* request fields are filters like the source:/entity: items */
     if (q->source && *q->source && qp->n_sources < TD_QP_MAX_CLAUSES)

@@ -149,6 +149,27 @@ class FixtureSearch(unittest.TestCase):
             self.assertIn("ok", rep)
         self.c.assert_alive()
 
+    def test_7_query_language(self):
+        # articles are stemmed in their own language; `lang` stems the query
+        # the same way (French plural "chevaux" -> "cheval", German
+        # "Regierungen" -> "regier"); without it the query is English
+        for art in ({"id": "fx-fr", "lang": "fr", "source": "Journal du Val",
+                     "title": "Les chevaux du haras", "published_at": T0 + 6 * DAY,
+                     "body": "Les chevaux du haras national ont quitté la vallée mardi matin."},
+                    {"id": "fx-de", "lang": "de", "source": "Talbote",
+                     "title": "Neue Regierungen im Tal", "published_at": T0 + 6 * DAY,
+                     "body": "Die Regierungen der beiden Gemeinden einigten sich am Dienstag."}):
+            self.assertEqual(self.c.submit(dict(art, type="article"))["status"], "stored")
+        self.assertEqual(ids(self.search("cheval", lang="fr")), ["fx-fr"])
+        self.assertEqual(ids(self.search("chevaux", lang="fr")), ["fx-fr"])
+        self.assertEqual(ids(self.search("chevaux")), [])   # English: no such stem
+        self.assertEqual(ids(self.search("Regierung", lang="de")), ["fx-de"])
+        self.assertEqual(ids(self.search("Regierung")), [])
+        self.assertEqual(ids(self.search('"beiden Gemeinden"', lang="de-AT")), ["fx-de"])
+        for bad in ("xx", "english", "1"):
+            rep = self.c.ask("search", q="cheval", lang=bad)
+            self.assertEqual(rep["error"]["code"], "bad_request", bad)
+
 
 @unittest.skipUnless(os.path.isfile(MANIFEST), "no seeds at %s" % SEEDS)
 class SeedSearch(unittest.TestCase):
@@ -292,6 +313,20 @@ class SplitSearch(unittest.TestCase):
                 cur = {"cursor": a["next_cursor"]}
         self.assertGreater(compared, 80)
         self.assertGreater(pages, 20)   # paging was exercised
+
+    def test_1b_views_split_as_serial(self):
+        # event.list with q and similar run the same evaluation
+        for q in self.queries()[:20]:
+            a = self.c.result("event.list", q=q["q"], limit=5)
+            b = self.ask_split(op="event.list", q=q["q"], limit=5)["result"]
+            self.assertEqual([(e["id"], s) for e, s in zip(a["events"], a["scores"])],
+                             [(e["id"], s) for e, s in zip(b["events"], b["scores"])], q)
+        for art in self.corpus[:10]:
+            a = self.c.result("similar", id=art["id"])
+            b = self.ask_split(op="similar", id=art["id"])["result"]
+            self.assertEqual([(h["id"], h["score"]) for h in a["articles"]],
+                             [(h["id"], h["score"]) for h in b["articles"]], art["id"])
+            self.assertEqual([e["id"] for e in a["events"]], [e["id"] for e in b["events"]])
 
     def test_2_bad_thread_count_refused(self):
         p = harness.subprocess.run([harness.binary("tidings-query"), "--data", self.c.data_dir,

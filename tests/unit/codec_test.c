@@ -184,12 +184,13 @@ static void test_query_and_reply(void **state)
 {
     fixture *f = *state;
     td_query q = {.op = "event.list", .entity = "Estavia", .since = 5, .until = TD_TIME_NONE,
-                  .limit = 5000};
+                  .limit = 5000, .lang = "fr"};
     assert_int_equal(td_query_pack(&f->pk, &q), 0);
     td_query q2;
     td_error err;
     assert_int_equal(td_query_decode(f->sb.data, f->sb.size, f->arena, &q2, &err), 0);
     assert_string_equal(q2.op, "event.list");
+    assert_string_equal(q2.lang, "fr");
     assert_true(q2.since == 5);
     assert_true(q2.until == TD_TIME_NONE);
     assert_int_equal(q2.limit, TD_MAX_LIST);
