@@ -210,6 +210,8 @@ int main(int argc, char **argv)
         return 1;
     double t0 = s_now(), tw = 0;
     long total = 0, ionly_stored = 0;
+    long p_total = 0;                        /* the last progress line's */
+    double p_t = t0, p_add = 0, p_flush = 0;
     int cur = 0;
     for (;;) {
         pthread_mutex_lock(&s_mu);
@@ -245,9 +247,25 @@ int main(int argc, char **argv)
         pthread_cond_broadcast(&s_cv);
         pthread_mutex_unlock(&s_mu);
         cur ^= 1;
-        if (total % 100000 < BATCH && b->n)
-            fprintf(stderr, "bench-search-load: %ld articles, %.0f/s\n", total,
-                    (double)total / (s_now() - t0));
+        if (total % 100000 < BATCH && b->n) {
+            /* the index writer's cost over the last interval: its growth
+             * with the archive is what the per-interval figures show */
+            double now = s_now();
+            long dn = total - p_total;
+            if (ionly && dn > 0)
+                fprintf(stderr, "bench-search-load: %ld articles, %.0f/s (last %ld: %.0f/s, "
+                        "add %.1f us, flush %.1f us per article)\n", total,
+                        (double)total / (now - t0), dn, (double)dn / (now - p_t),
+                        (x.t_add - p_add) * 1e6 / (double)dn,
+                        (x.t_flush - p_flush) * 1e6 / (double)dn);
+            else
+                fprintf(stderr, "bench-search-load: %ld articles, %.0f/s\n", total,
+                        (double)total / (now - t0));
+            p_total = total;
+            p_t = now;
+            p_add = x.t_add;
+            p_flush = x.t_flush;
+        }
         if (last)
             break;
     }

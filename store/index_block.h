@@ -27,6 +27,11 @@
  * delta-coded positions (title tokens from 0, body tokens from
  * TD_IX_BODY_POS). Appending postings appends bytes: the writer extends a
  * block's positions without decoding them.
+ * Format 4 is format 3 with the positions appended to the docs section in
+ * the same value (no `positions` entry): the writer uses it for a term's
+ * partly filled last block while the whole fits in a B-tree leaf
+ * (TD_IX_INLINE_MAX), so extending it at a commit dirties one leaf page
+ * instead of two; full blocks are always format 3.
  * Formats 1 and 2 kept the positions inside the block, after varint docs
  * sections (format 1 interleaved, format 2 in three streams).
  * The header alone bounds every BM25 score in the block for any average
@@ -42,7 +47,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TD_IX_FORMAT 3          /* posting blocks */
+#define TD_IX_FORMAT 4          /* posting blocks: the newest format read */
+#define TD_IX_F_SPLIT 3         /* fixed-width docs part, positions apart */
+#define TD_IX_F_INLINE 4        /* the same with the positions inline */
+/* A partly filled last block is written inline (format 4) while docs part
+ * plus positions stay within this: with a key of up to TD_IX_TERM_MAX + 5
+ * bytes the LMDB node stays under the leaf limit of 4 KiB pages (2,040
+ * bytes), so the block is never moved to overflow pages. */
+#define TD_IX_INLINE_MAX 1536
 #define TD_IX_DOC_FORMAT 1      /* doc records */
 #ifndef TD_IX_BLOCK
 /* postings per full block: 256 beat 128 by ~20% at 1M (format 2); in format 3,
@@ -106,6 +118,11 @@ size_t td_ix_key(const char *term, size_t tlen, uint32_t first, unsigned char *o
 size_t td_ix_block_bound(const td_ix_posting *p, size_t n);
 size_t td_ix_block_encode(const td_ix_posting *p, size_t n, unsigned char *out);
 
+/* Turn the format 3 block out[0..len) into a format 4 block by appending
+ * its positions value pos[0..plen) (out must have room); returns the new
+ * length. */
+size_t td_ix_block_inline(unsigned char *out, size_t len, const void *pos, size_t plen);
+
 /* The positions value of postings p[0..n) into `out` (at least
  * td_ix_pos_bound(p, n) bytes); returns the bytes written. The value of a
  * block is the concatenation of these over its postings, in order. */
@@ -135,7 +152,7 @@ int td_ix_block_freqs(const void *buf, size_t len, const td_ix_header *h, size_t
 
 /* Positions of the i-th posting (0-based) of a block into pos (cap
  * entries); returns how many, -1 when damaged. `pbuf` is the block's
- * positions value (format 3) or the block itself (formats 1 and 2: the
+ * positions value (format 3) or the block itself (formats 1, 2 and 4: the
  * positions follow the docs section). Walks from the start. */
 int td_ix_block_positions(const void *buf, size_t len, const void *pbuf, size_t plen, size_t i,
                           uint32_t *pos, size_t cap);

@@ -116,7 +116,7 @@ static bool s_take(td_plist *self, td_db_rc rc, const td_val *k, const td_val *v
         td_warn("damaged posting block (term of %zu bytes)", self->tlen);
         return false;
     }
-    if (self->h.format == 3)   /* the arrays are read soon: overlap their misses */
+    if (self->h.format >= 3)   /* the arrays are read soon: overlap their misses */
         for (size_t i = 64; i < v->len; i += 64)
             __builtin_prefetch((const char *)v->data + i);
     self->val = *v;
@@ -256,8 +256,8 @@ uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
             }
             self->decoded = true;
             self->freqs = self->freq_off == 0;   /* format 1 decodes all at once */
-            /* format 3: fixed-width arrays, read in place */
-            self->f3 = self->h.format == 3 ? (const unsigned char *)self->val.data + self->freq_off
+            /* formats 3 and 4: fixed-width arrays, read in place */
+            self->f3 = self->h.format >= 3 ? (const unsigned char *)self->val.data + self->freq_off
                                            : NULL;
             self->idx = 0;
         }
@@ -357,7 +357,7 @@ void td_plist_freq(td_plist *self, uint32_t *tt, uint32_t *tb, uint32_t *dl)
 int td_plist_positions(td_plist *self, uint32_t *pos, size_t cap)
 {
     if (self->h.format != 3) {
-        self->pval = self->val;   /* formats 1 and 2 carry their positions */
+        self->pval = self->val;   /* formats 1, 2 and 4 carry their positions */
     } else if (!self->pread) {
         self->pread = true;
         if (td_txn_get(self->txn, TD_DBI_POSITIONS, self->bkey.data, self->bkey.len,

@@ -462,9 +462,9 @@ static void s_postings(s_ctx *c, bool deleted_only)
         }
         if (!deleted_only && h.format >= 3) {
             /* format 3 keeps the block's positions under the same key */
-            td_val pv;
+            td_val pv = v;   /* format 4: inline */
             uint32_t pos[8];
-            if (td_txn_get(c->txn, TD_DBI_POSITIONS, k.data, k.len, &pv) != TD_DB_OK)
+            if (h.format == 3 && td_txn_get(c->txn, TD_DBI_POSITIONS, k.data, k.len, &pv) != TD_DB_OK)
                 s_problem(c, "search index: posting block %s has no positions",
                           s_show(k.data, k.len, show, sizeof show));
             else if (td_ix_block_positions(v.data, v.len, pv.data, pv.len, (size_t)n - 1, pos,

@@ -28,7 +28,7 @@ static void test_roundtrip(void **state)
     assert_int_equal(h.n, TD_IX_BLOCK);
     assert_int_equal(h.first, 1000);
     assert_int_equal(h.last, 1000 + 7 * (TD_IX_BLOCK - 1));
-    assert_int_equal(h.format, TD_IX_FORMAT);
+    assert_int_equal(h.format, TD_IX_F_SPLIT);
     /* tf 5 (title) and 2 alternate, lengths grow: the frontier is the
      * shortest of each tf */
     assert_int_equal(h.npts, 2);
@@ -206,6 +206,60 @@ static void test_bound_safe(void **state)
     }
 }
 
+/* format 4: the docs part of format 3 with the positions inline */
+static void test_inline(void **state)
+{
+    (void)state;
+    td_ix_posting p[40];
+    uint32_t pos[40][2];
+    for (uint32_t i = 0; i < 40; i++) {
+        pos[i][0] = i % 3;
+        pos[i][1] = TD_IX_BODY_POS + 10 * i;
+        p[i] = (td_ix_posting){.doc = 5 + 3 * i, .tt = i % 3 ? 0 : 1, .tb = 1 + i % 4,
+                               .dl = 300 + i, .npos = 2, .pos = pos[i]};
+    }
+    static unsigned char buf[8192], pbuf[4096];
+    size_t len = td_ix_block_encode(p, 40, buf);
+    /* appended in two parts, as the writer extends a block */
+    size_t plen = td_ix_pos_encode(p, 25, pbuf);
+    plen += td_ix_pos_encode(p + 25, 15, pbuf + plen);
+    uint32_t got[4];
+    td_ix_header h3;
+    assert_int_equal(td_ix_header_read(buf, len, &h3), 0);
+    assert_int_equal(h3.format, TD_IX_F_SPLIT);
+    assert_int_equal(td_ix_block_positions(buf, len, pbuf, plen, 31, got, 4), 2);
+    size_t ilen = td_ix_block_inline(buf, len, pbuf, plen);
+    assert_int_equal(ilen, len + plen);
+    td_ix_header h;
+    assert_int_equal(td_ix_header_read(buf, ilen, &h), 0);
+    assert_int_equal(h.format, TD_IX_F_INLINE);
+    assert_int_equal(h.n, 40);
+    assert_int_equal(h.npts, h3.npts);
+    assert_int_equal(h.docs_len, h3.docs_len);
+    assert_int_equal(td_ix_pos_start(&h), h.hdr_len + h.docs_len);
+    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
+    assert_int_equal(td_ix_block_docs(buf, ilen, doc, tt, tb, dl), 40);
+    size_t off;
+    assert_int_equal(td_ix_block_docnos(buf, ilen, &h, doc, tt, tb, dl, &off), 40);
+    assert_int_equal(td_ix_block_freqs(buf, ilen, &h, off, tt, tb, dl), 40);
+    for (uint32_t i = 0; i < 40; i++) {
+        assert_int_equal(doc[i], p[i].doc);
+        assert_int_equal(tt[i], p[i].tt);
+        assert_int_equal(tb[i], p[i].tb);
+        assert_int_equal(dl[i], p[i].dl);
+        /* the block carries its positions: a positions value is ignored */
+        assert_int_equal(td_ix_block_positions(buf, ilen, NULL, 0, i, got, 4), 2);
+        assert_int_equal(got[0], i % 3);
+        assert_int_equal(got[1], TD_IX_BODY_POS + 10 * i);
+    }
+    size_t o = 0, at = 0;
+    assert_int_equal(td_ix_block_positions_at(buf, ilen, td_ix_pos_start(&h), h.n, 39, &o, &at,
+                                              got, 4), 2);
+    assert_int_equal(got[1], TD_IX_BODY_POS + 390);
+    /* truncated positions are damage, not a crash */
+    assert_int_equal(td_ix_block_positions(buf, ilen - 1, NULL, 0, 39, got, 4), -1);
+}
+
 static void test_keys(void **state)
 {
     (void)state;
@@ -222,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_inline),
         cmocka_unit_test(test_bound_safe),
         cmocka_unit_test(test_widths),
         cmocka_unit_test(test_format2),

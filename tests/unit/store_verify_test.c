@@ -108,6 +108,25 @@ static td_db_rc s_del_positions(td_txn *txn, void *arg)
         kl = k.len;
     }
     td_cur_close(&c);
+    if (rc == TD_DB_NOTFOUND) {
+        /* small lists are format 4 (positions inline): cut them off */
+        td_val v;
+        td_ix_header h;
+        static unsigned char blk[4096];
+        if ((rc = td_cur_open(txn, TD_DBI_POSTINGS, &c)) != TD_DB_OK)
+            return rc;
+        rc = td_cur_first(c, &k, &v);
+        if (rc == TD_DB_OK && (k.len > sizeof key || v.len > sizeof blk ||
+                               td_ix_header_read(v.data, v.len, &h) != 0))
+            rc = TD_DB_ERROR;
+        if (rc == TD_DB_OK) {
+            memcpy(key, k.data, k.len);
+            kl = k.len;
+            memcpy(blk, v.data, v.len);
+        }
+        td_cur_close(&c);
+        return rc ? rc : td_txn_put(txn, TD_DBI_POSTINGS, key, kl, blk, h.hdr_len + h.docs_len);
+    }
     return rc ? rc : td_txn_del(txn, TD_DBI_POSITIONS, key, kl);
 }
 
