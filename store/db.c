@@ -825,6 +825,23 @@ td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_va
     return s_cur_get(cur, &kk, key, val, MDB_SET_RANGE);
 }
 
+td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const void *val,
+                    size_t vlen, bool current)
+{
+    if (!t->write)
+        return TD_DB_ERROR;
+    if (!klen || klen > TD_DB_MAX_KEY)
+        return TD_DB_BADVAL;
+    if (t->failed)
+        return s_rc(t->failed);
+    long arg;
+    if (td_db_faults_armed() && s_fault_read(&arg) == FAULT_PUT)
+        return s_note(t, ENOSPC, "mdb_cursor_put");   /* as s_faulty_put */
+    MDB_val kk = s_mv(k, klen), v = s_mv(val, vlen);
+    return s_note(t, mdb_cursor_put((MDB_cursor *)cur, &kk, &v, current ? MDB_CURRENT : 0),
+                  "mdb_cursor_put");
+}
+
 td_db_rc td_cur_before(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val)
 {
     td_db_rc rc = td_cur_seek(cur, k, klen, NULL, NULL);

@@ -225,6 +225,12 @@ td_db_rc td_cur_prev(td_cur *cur, td_val *key, td_val *val);
 td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val);
 /* Position at the last key < `k` (newest-first paging below a cursor). */
 td_db_rc td_cur_before(td_cur *cur, const void *k, size_t klen, td_val *key, td_val *val);
+/* Put through a cursor of write transaction t (left on the item). With
+ * `current` the item the cursor is on is replaced — its key must be `k` —
+ * without a second search from the root (the index writer reads, merges
+ * and rewrites one value per touched term). */
+td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const void *val,
+                    size_t vlen, bool current);
 
 /* ---- records ------------------------------------------------------------ */
 

@@ -395,7 +395,7 @@ static int s_reserve(s_buf *b, size_t need)
  * at 350k articles (fresh pages faulted in and zeroed at every batch, as
  * the arena keeps at most 8 MiB across resets). */
 typedef struct {
-    td_cur *cur;
+    td_cur *cur, *pcur, *tcur;   /* on `postings`, `positions`, `terms` */
     s_buf docs, pos;
     td_ix_posting *all;
     size_t acap;
@@ -433,6 +433,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
     td_val k, v;
     td_db_rc rc = td_cur_before(f->cur, key, kl, &k, &v);
     td_ix_header h;
+    bool on_old = false, on_pos = false;   /* cursors on the old block's values */
     if (rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
         td_ix_header_read(v.data, v.len, &h) == 0 && h.n < TD_IX_BLOCK &&
         h.last < t->p[0].doc) {
@@ -443,7 +444,11 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
                          .len = v.len - h.hdr_len - h.docs_len};   /* format 4: inline */
             td_ix_put_u32(key + t->tlen + 1, h.first);
             split = h.format == TD_IX_F_SPLIT;
-            if (m > 0 && (!split || td_txn_get(txn, TD_DBI_POSITIONS, key, kl, &pv) == TD_DB_OK)) {
+            td_val pk;
+            if (split && m > 0)
+                on_pos = td_cur_seek(f->pcur, key, kl, &pk, &pv) == TD_DB_OK &&
+                         pk.len == kl && memcmp(pk.data, key, kl) == 0;
+            if (m > 0 && (!split || on_pos)) {
                 /* copied: the value moves with the next write */
                 if (s_reserve(&f->pos, pv.len) != 0)
                     return TD_DB_ERROR;
@@ -470,11 +475,12 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
             all = f->all;
             on = h.format >= TD_IX_F_SPLIT ? (size_t)m : 0;   /* positions already encoded */
             n += (size_t)m;
+            on_old = true;
             /* the first block keeps its first docno, so its key: the puts
              * below replace the old values */
         } else {
             oldpos = 0;
-            split = false;   /* nothing merged: the blocks below have new keys */
+            split = on_pos = false;   /* nothing merged: the blocks below have new keys */
         }
     } else if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND) {
         return rc;
@@ -491,6 +497,10 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
         if (s_reserve(&f->pos, keep + td_ix_pos_bound(all + from, i + m - from)) != 0)
             return TD_DB_ERROR;
         size_t pl = keep + td_ix_pos_encode(all + from, i + m - from, f->pos.p + keep);
+        /* the first block replaces the old last block (same key): the
+         * cursors still on its values replace them in place, without a
+         * second search from the root */
+        bool cur = i == 0 && on_old;
         /* A last block that is not full and fits a leaf is written with its
          * positions inline (format 4): one value, one leaf page dirtied per
          * commit instead of two. A block that was written apart stays apart
@@ -499,17 +509,20 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
             if (s_reserve(&f->docs, len + pl) != 0)
                 return TD_DB_ERROR;
             len = td_ix_block_inline(f->docs.p, len, f->pos.p, pl);
-            if ((rc = td_txn_put(txn, TD_DBI_POSTINGS, key, kl, f->docs.p, len)) != TD_DB_OK)
+            if ((rc = td_cur_put(txn, f->cur, key, kl, f->docs.p, len, cur)) != TD_DB_OK)
                 return rc;
             continue;
         }
-        if ((rc = td_txn_put(txn, TD_DBI_POSTINGS, key, kl, f->docs.p, len)) != TD_DB_OK ||
-            (rc = td_txn_put(txn, TD_DBI_POSITIONS, key, kl, f->pos.p, pl)) != TD_DB_OK)
+        if ((rc = td_cur_put(txn, f->cur, key, kl, f->docs.p, len, cur)) != TD_DB_OK ||
+            (rc = td_cur_put(txn, f->pcur, key, kl, f->pos.p, pl, cur && on_pos)) != TD_DB_OK)
             return rc;
     }
 
     uint64_t df = 0;
-    if (td_txn_get(txn, TD_DBI_TERMS, t->term, t->tlen, &v) == TD_DB_OK && v.len == 8) {
+    td_val tk;
+    bool found = td_cur_seek(f->tcur, t->term, t->tlen, &tk, &v) == TD_DB_OK &&
+                 tk.len == t->tlen && memcmp(tk.data, t->term, t->tlen) == 0;
+    if (found && v.len == 8) {
         const unsigned char *p = v.data;
         df = (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
     }
@@ -517,7 +530,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
     unsigned char dv[8];
     td_ix_put_u32(dv, (uint32_t)(df >> 32));
     td_ix_put_u32(dv + 4, (uint32_t)df);
-    return td_txn_put(txn, TD_DBI_TERMS, t->term, t->tlen, dv, 8);
+    return td_cur_put(txn, f->tcur, t->term, t->tlen, dv, 8, found);
 }
 
 static int s_term_cmp(const void *a, const void *b)
@@ -540,7 +553,13 @@ td_db_rc td_index_flush(td_index *self, td_txn *txn)
     /* key order: LMDB appends into neighbouring pages, fewer page splits */
     qsort(order, n, sizeof *order, s_term_cmp);
     s_flush *f = calloc(1, sizeof *f);
-    if (!f || (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) != TD_DB_OK) {
+    if (!f || (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) != TD_DB_OK ||
+        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) != TD_DB_OK ||
+        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) != TD_DB_OK) {
+        if (f) {
+            td_cur_close(&f->cur);
+            td_cur_close(&f->pcur);
+        }
         free(f);
         free(order);
         td_index_reset(self);
@@ -549,6 +568,8 @@ td_db_rc td_index_flush(td_index *self, td_txn *txn)
     for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
         rc = s_flush_term(self, txn, order[i], f);
     td_cur_close(&f->cur);
+    td_cur_close(&f->pcur);
+    td_cur_close(&f->tcur);
     free(f->docs.p);
     free(f->pos.p);
     free(f->all);

@@ -134,6 +134,61 @@ static td_db_rc s_put_records(td_txn *txn, void *arg)
     return td_db_entity_link(txn, key, "e9");
 }
 
+/* td_cur_put: replacing the item a cursor is on (values growing into
+ * overflow pages and shrinking back) and inserting through a cursor leave
+ * the other keys alone. */
+static char s_big[6000];
+
+static td_db_rc s_cur_puts(td_txn *txn, void *arg)
+{
+    (void)arg;
+    td_db_rc rc;
+    static const char *const keys[] = {"a", "b", "c"};
+    for (size_t i = 0; i < 3; i++)
+        if ((rc = td_txn_put(txn, TD_DBI_TERMS, keys[i], 1, keys[i], 1)) != TD_DB_OK)
+            return rc;
+    td_cur *cur;
+    td_val k, v;
+    if ((rc = td_cur_open(txn, TD_DBI_TERMS, &cur)) != TD_DB_OK)
+        return rc;
+    memset(s_big, 'x', sizeof s_big);
+    if ((rc = td_cur_seek(cur, "b", 1, &k, &v)) == TD_DB_OK &&
+        (rc = td_cur_put(txn, cur, "b", 1, s_big, sizeof s_big, true)) == TD_DB_OK &&
+        (rc = td_cur_seek(cur, "c", 1, &k, &v)) == TD_DB_OK &&
+        (rc = td_cur_put(txn, cur, "c", 1, s_big, 3000, true)) == TD_DB_OK &&
+        (rc = td_cur_put(txn, cur, "c", 1, "cc", 2, true)) == TD_DB_OK)
+        rc = td_cur_put(txn, cur, "bb", 2, "new", 3, false);
+    td_cur_close(&cur);
+    return rc;
+}
+
+static void test_cursor_put(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    td_db *db = s_open(dir, false, 0, NULL);
+    assert_non_null(db);
+    assert_int_equal(s_write(db, s_cur_puts, NULL), TD_DB_OK);
+    td_txn *txn;
+    td_val v;
+    assert_int_equal(td_db_read_begin(db, &txn), TD_DB_OK);
+    assert_int_equal(td_txn_get(txn, TD_DBI_TERMS, "a", 1, &v), TD_DB_OK);
+    assert_int_equal(v.len, 1);
+    assert_memory_equal(v.data, "a", 1);
+    assert_int_equal(td_txn_get(txn, TD_DBI_TERMS, "b", 1, &v), TD_DB_OK);
+    assert_int_equal(v.len, sizeof s_big);
+    assert_memory_equal(v.data, s_big, sizeof s_big);
+    assert_int_equal(td_txn_get(txn, TD_DBI_TERMS, "bb", 2, &v), TD_DB_OK);
+    assert_memory_equal(v.data, "new", 3);
+    assert_int_equal(td_txn_get(txn, TD_DBI_TERMS, "c", 1, &v), TD_DB_OK);
+    assert_int_equal(v.len, 2);
+    assert_memory_equal(v.data, "cc", 2);
+    assert_int_equal(td_txn_entries(txn, TD_DBI_TERMS), 4);
+    td_txn_end(&txn);
+    td_db_destroy(&db);
+    s_rmtree(dir);
+}
+
 /* The ASCII fast path of td_db_entity_norm gives what utf8proc's
  * NFKC + case folding gives: each ASCII string is compared with itself
  * followed by a non-ASCII letter (which takes the utf8proc path). */
@@ -510,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_schema_and_version),
         cmocka_unit_test(test_records),
         cmocka_unit_test(test_entity_norm_ascii),
+        cmocka_unit_test(test_cursor_put),
         cmocka_unit_test(test_event_time),
         cmocka_unit_test(test_rejects_and_counters),
         cmocka_unit_test(test_abort),
