@@ -690,27 +690,31 @@ td_db_rc td_txn_get(td_txn *t, td_dbi dbi, const void *key, size_t klen, td_val 
     return s_note(t, mrc, "mdb_get");
 }
 
-td_db_rc td_txn_put(td_txn *t, td_dbi dbi, const void *key, size_t klen, const void *val,
-                    size_t vlen)
+/* May t write a key of klen bytes? TD_DB_OK, or why not. */
+static td_db_rc s_writable(const td_txn *t, size_t klen)
 {
     if (!t->write)
         return TD_DB_ERROR;
     if (!klen || klen > TD_DB_MAX_KEY)
         return TD_DB_BADVAL;
-    if (t->failed)
-        return s_rc(t->failed);
+    return t->failed ? s_rc(t->failed) : TD_DB_OK;
+}
+
+td_db_rc td_txn_put(td_txn *t, td_dbi dbi, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+    td_db_rc rc = s_writable(t, klen);
+    if (rc)
+        return rc;
     MDB_val k = s_mv(key, klen), v = s_mv(val, vlen);
     return s_note(t, s_put(t->txn, t->db->dbi[dbi], &k, &v, 0), "mdb_put");
 }
 
 td_db_rc td_txn_del(td_txn *t, td_dbi dbi, const void *key, size_t klen)
 {
-    if (!t->write)
-        return TD_DB_ERROR;
-    if (!klen || klen > TD_DB_MAX_KEY)
-        return TD_DB_BADVAL;
-    if (t->failed)
-        return s_rc(t->failed);
+    td_db_rc rc = s_writable(t, klen);
+    if (rc)
+        return rc;
     MDB_val k = s_mv(key, klen);
     return s_note(t, mdb_del(t->txn, t->db->dbi[dbi], &k, NULL), "mdb_del");
 }
@@ -828,12 +832,9 @@ td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_va
 td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const void *val,
                     size_t vlen, bool current)
 {
-    if (!t->write)
-        return TD_DB_ERROR;
-    if (!klen || klen > TD_DB_MAX_KEY)
-        return TD_DB_BADVAL;
-    if (t->failed)
-        return s_rc(t->failed);
+    td_db_rc rc = s_writable(t, klen);
+    if (rc)
+        return rc;
     long arg;
     if (td_db_faults_armed() && s_fault_read(&arg) == FAULT_PUT)
         return s_note(t, ENOSPC, "mdb_cursor_put");   /* as s_faulty_put */
