@@ -198,7 +198,7 @@ int main(int argc, char **argv)
         }
         if (td_writer_count(w) == BATCH) {
             double t0 = s_now();
-            if (td_writer_commit(w, NULL) != TD_DB_OK) {
+            if (td_writer_commit(w, NULL, false) != TD_DB_OK) {
                 fprintf(stderr, "bench-assign: commit failed\n");
                 return 1;
             }

@@ -235,7 +235,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "bench-search-load: out of memory\n");
                 return 1;
             }
-        if (b->n && !ionly && td_writer_commit(w, NULL) != TD_DB_OK) {
+        if (b->n && !ionly && td_writer_commit(w, NULL, false) != TD_DB_OK) {
             fprintf(stderr, "bench-search-load: commit failed\n");
             return 1;
         }

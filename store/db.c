@@ -35,10 +35,10 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
 static const char *const s_ctr_names[TD_CTR_COUNT] = {
     "articles", "events", "stories", "rejects", "seq",
     "event_next", "story_next", "reject_next", "map_grows",
-    "doc_next", "doc_live", "doc_tokens",
+    "doc_next", "doc_live", "doc_tokens", "doc_unindexed",
     "commits", "stored", "updated", "unchanged", "retries",
     "rejects_bad_request", "rejects_too_large", "rejects_other",
-    "write_failures", "nospace", "reader_clears",
+    "write_failures", "nospace", "reader_clears", "index_flushes",
 };
 
 #define META_VERSION "version"
@@ -1198,6 +1198,9 @@ size_t td_db_counters(td_txn *t, td_counter *out, size_t cap)
     if (n < cap)
         out[n++] = (td_counter){s_ctr_names[TD_CTR_MAP_GROWS],
                                 td_txn_counter(t, TD_CTR_MAP_GROWS)};
+    if (n < cap)   /* stored articles search does not find yet (held postings) */
+        out[n++] = (td_counter){s_ctr_names[TD_CTR_DOC_UNINDEXED],
+                                td_txn_counter(t, TD_CTR_DOC_UNINDEXED)};
     for (int i = TD_CTR_REPORT_FIRST; i < TD_CTR_COUNT && n < cap; i++)
         out[n++] = (td_counter){s_ctr_names[i], td_txn_counter(t, (td_ctr)i)};
     return n;

@@ -114,6 +114,7 @@ typedef enum {
     TD_CTR_DOC_NEXT,     /* last index docno handed out */
     TD_CTR_DOC_LIVE,     /* indexed documents (live versions) */
     TD_CTR_DOC_TOKENS,   /* sum of their lengths, for BM25's average */
+    TD_CTR_DOC_UNINDEXED,/* last docnos whose postings are not flushed yet */
     /* observability (the `counters` map of `stats`, docs/reliability.md) */
     TD_CTR_COMMITS,      /* write transactions committed */
     TD_CTR_STORED,       /* new articles stored */
@@ -126,6 +127,7 @@ typedef enum {
     TD_CTR_WRITE_FAILS,  /* transactions that could not commit (any cause) */
     TD_CTR_NOSPACE,      /* ... of them for a full disk */
     TD_CTR_READER_CLEARS,/* stale reader slots cleared by the store */
+    TD_CTR_INDEX_FLUSHES,/* transactions that wrote held search postings */
     TD_CTR_COUNT
 } td_ctr;
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "arena.h"
+#include "codec.h"
 #include "index_block.h"
+#include "index_read.h"
 #include "log.h"
 #include "tokens.h"
 
@@ -39,6 +41,13 @@ struct td_index {
     s_local *local;          /* article terms (open addressing) */
     size_t nlocal, lused;
     uint32_t *lidx;          /* used local slots, to clear them quickly */
+    /* postings held across commits until a flush (td_index_committed) */
+    size_t held_docs;        /* documents of committed transactions held */
+    size_t attempt_docs;     /* documents added by the current attempt */
+    uint32_t attempt_first;  /* the attempt's first docno */
+    s_term *del;             /* the deleted list's term, once pushed */
+    uint32_t del_base;       /* its postings when the attempt began */
+    bool retired, flushed;   /* what the current attempt did */
 };
 
 static uint32_t s_hash(const char *s, size_t n)
@@ -88,6 +97,63 @@ void td_index_reset(td_index *self)
     memset(self->slots, 0, self->nslots * sizeof *self->slots);
     self->nterms = 0;
     td_arena_reset(self->arena);
+    self->held_docs = self->attempt_docs = 0;
+    self->del = NULL;
+    self->del_base = 0;
+    self->retired = self->flushed = false;
+}
+
+/* Drop what a failed attempt gathered: its documents' postings (docnos from
+ * attempt_first on: docnos only grow, and the attempt's are handed out
+ * again by the next one) and the docnos it put on the deleted list. A term
+ * left empty stays in the table; the flush skips it. */
+static void s_rollback(td_index *self)
+{
+    for (size_t i = 0; i < self->nslots; i++) {
+        s_term *t = self->slots[i];
+        if (!t)
+            continue;
+        if (t == self->del)
+            t->n = self->del_base;
+        else if (self->attempt_docs)
+            while (t->n && t->p[t->n - 1].doc >= self->attempt_first)
+                t->n--;
+    }
+}
+
+void td_index_begin(td_index *self)
+{
+    if (self->attempt_docs || self->retired)
+        s_rollback(self);
+    self->attempt_docs = 0;
+    self->retired = self->flushed = false;
+    self->del_base = self->del ? self->del->n : 0;
+}
+
+void td_index_committed(td_index *self)
+{
+    if (self->flushed) {
+        td_index_reset(self);
+        return;
+    }
+    self->held_docs += self->attempt_docs;
+    self->attempt_docs = 0;
+    self->retired = false;
+}
+
+size_t td_index_held(const td_index *self)
+{
+    return self->held_docs + self->attempt_docs;
+}
+
+size_t td_index_bytes(const td_index *self)
+{
+    return td_arena_used(self->arena);
+}
+
+bool td_index_must_flush(const td_index *self)
+{
+    return self->retired;
 }
 
 /* ---- the article's own terms ------------------------------------------- */
@@ -262,8 +328,12 @@ static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
     /* old postings stay (append-only); readers skip docnos on this list */
     td_ix_posting p = {.doc = old, .tb = 1};
     size_t dn = strlen(TD_IX_T_DELETED);
-    return s_push(self, TD_IX_T_DELETED, dn, s_hash(TD_IX_T_DELETED, dn), &p) ? TD_DB_ERROR
-                                                                                : TD_DB_OK;
+    s_term *t = s_term_get(self, TD_IX_T_DELETED, dn, s_hash(TD_IX_T_DELETED, dn));
+    if (!t || s_term_push(self, t, &p) != 0)
+        return TD_DB_ERROR;
+    self->del = t;
+    self->retired = true;
+    return TD_DB_OK;
 }
 
 td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
@@ -273,6 +343,49 @@ td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
     if (td_terms_build(self->own, a->title, a->body, a->lang) != 0)
         return TD_DB_ERROR;
     return td_index_add_terms(self, txn, a, self->own);
+}
+
+/* The article's terms, positions and entities into the local table;
+ * returns its length in indexed tokens, -1 when out of memory. */
+static long s_gather(td_index *self, const td_article *a, const td_terms *terms)
+{
+    for (size_t i = 0; i < self->lused; i++)
+        self->local[self->lidx[i]].used = false;
+    self->lused = 0;
+    size_t ntt, nbt;
+    const td_term *tt = td_terms_get(terms, TD_TERMS_TITLE, &ntt);
+    const td_term *bt = td_terms_get(terms, TD_TERMS_BODY, &nbt);
+    long nt = s_field(self, tt, ntt, 0, true);
+    long nb = nt < 0 ? -1 : s_field(self, bt, nbt, TD_IX_BODY_POS, false);
+    if (nt < 0 || nb < 0)
+        return -1;
+    for (size_t i = 0; i < a->n_entities && i < MAX_ENTITIES; i++)
+        s_local_add(self, TD_IX_P_ENTITY, a->entities[i].name);
+    if (a->source)
+        s_local_add(self, TD_IX_P_SOURCE, a->source);
+    return nt + nb;
+}
+
+/* The gathered terms as postings of `doc`. */
+static int s_post(td_index *self, uint32_t doc, uint32_t dl)
+{
+    if (!self->attempt_docs)
+        self->attempt_first = doc;
+    self->attempt_docs++;
+    for (size_t i = 0; i < self->lused; i++) {
+        s_local *l = &self->local[self->lidx[i]];
+        td_ix_posting p = {.doc = doc, .tt = l->tt, .tb = l->tb, .dl = dl, .npos = l->npos};
+        if (l->npos) {
+            uint32_t *pos = td_arena_alloc(self->arena, l->npos * sizeof *pos);
+            if (!pos)
+                return -1;
+            memcpy(pos, l->pos, l->npos * sizeof *pos);
+            p.pos = pos;
+        }
+        if (s_push(self, l->term, l->tlen, l->hash, &p) != 0)   /* hashed once */
+            return -1;
+    }
+    return 0;
 }
 
 td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
@@ -286,37 +399,13 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
     td_db_rc rc = s_retire(self, txn, a->id);
     if (rc)
         return rc;
-
-    for (size_t i = 0; i < self->lused; i++)
-        self->local[self->lidx[i]].used = false;
-    self->lused = 0;
-    size_t ntt, nbt;
-    const td_term *tt = td_terms_get(terms, TD_TERMS_TITLE, &ntt);
-    const td_term *bt = td_terms_get(terms, TD_TERMS_BODY, &nbt);
-    long nt = s_field(self, tt, ntt, 0, true);
-    long nb = nt < 0 ? -1 : s_field(self, bt, nbt, TD_IX_BODY_POS, false);
-    if (nt < 0 || nb < 0)
+    long n = s_gather(self, a, terms);
+    if (n < 0)
         return TD_DB_ERROR;
-    uint32_t dl = (uint32_t)(nt + nb);
-    for (size_t i = 0; i < a->n_entities && i < MAX_ENTITIES; i++)
-        s_local_add(self, TD_IX_P_ENTITY, a->entities[i].name);
-    if (a->source)
-        s_local_add(self, TD_IX_P_SOURCE, a->source);
-
+    uint32_t dl = (uint32_t)n;
     uint32_t doc = (uint32_t)td_txn_counter_add(txn, TD_CTR_DOC_NEXT, 1);
-    for (size_t i = 0; i < self->lused; i++) {
-        s_local *l = &self->local[self->lidx[i]];
-        td_ix_posting p = {.doc = doc, .tt = l->tt, .tb = l->tb, .dl = dl, .npos = l->npos};
-        if (l->npos) {
-            uint32_t *pos = td_arena_alloc(self->arena, l->npos * sizeof *pos);
-            if (!pos)
-                return TD_DB_ERROR;
-            memcpy(pos, l->pos, l->npos * sizeof *pos);
-            p.pos = pos;
-        }
-        if (s_push(self, l->term, l->tlen, l->hash, &p) != 0)   /* hashed once */
-            return TD_DB_ERROR;
-    }
+    if (s_post(self, doc, dl) != 0)
+        return TD_DB_ERROR;
 
     unsigned char k[4], rec[16 + TD_DB_MAX_KEY];
     td_ix_put_u32(k, doc);
@@ -327,6 +416,49 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
         return rc;
     td_txn_counter_add(txn, TD_CTR_DOC_LIVE, 1);
     td_txn_counter_add(txn, TD_CTR_DOC_TOKENS, dl);
+    /* durable with the article: how many docnos the index lacks should the
+     * held postings be lost (td_index_recover) */
+    td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED, 1);
+    return TD_DB_OK;
+}
+
+td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *n_out)
+{
+    *n_out = 0;
+    uint64_t next = td_txn_counter(txn, TD_CTR_DOC_NEXT);
+    uint64_t lost = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
+    if (!lost)
+        return TD_DB_OK;
+    if (lost > next)
+        lost = next;
+    for (uint64_t d = next - lost + 1; d <= next; d++) {
+        td_ix_doc doc;
+        td_db_rc rc = td_ix_doc_get(txn, (uint32_t)d, &doc);
+        if (rc == TD_DB_NOTFOUND)
+            continue;   /* retired since: its version was replaced */
+        if (rc)
+            return rc;
+        char *id = td_arena_strndup(arena, doc.id, doc.idlen);
+        td_val raw;
+        td_article a;
+        td_error err;
+        if (!id)
+            return TD_DB_ERROR;
+        if ((rc = td_db_article_get(txn, id, &raw)) == TD_DB_NOTFOUND)
+            continue;
+        if (rc)
+            return rc;
+        if (td_article_decode(raw.data, raw.len, arena, &a, &err) != 0) {
+            td_warn("article %s cannot be decoded: not re-indexed", id);
+            continue;
+        }
+        if (td_terms_build(self->own, a.title, a.body, a.lang) != 0)
+            return TD_DB_ERROR;
+        long n = s_gather(self, &a, self->own);
+        if (n < 0 || s_post(self, (uint32_t)d, (uint32_t)n) != 0)
+            return TD_DB_ERROR;
+        (*n_out)++;
+    }
     return TD_DB_OK;
 }
 
@@ -562,11 +694,11 @@ td_db_rc td_index_flush(td_index *self, td_txn *txn)
         }
         free(f);
         free(order);
-        td_index_reset(self);
         return rc ? rc : TD_DB_ERROR;
     }
     for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
-        rc = s_flush_term(self, txn, order[i], f);
+        if (order[i]->n)   /* emptied by a rolled back attempt */
+            rc = s_flush_term(self, txn, order[i], f);
     td_cur_close(&f->cur);
     td_cur_close(&f->pcur);
     td_cur_close(&f->tcur);
@@ -575,6 +707,12 @@ td_db_rc td_index_flush(td_index *self, td_txn *txn)
     free(f->all);
     free(f);
     free(order);
-    td_index_reset(self);
+    if (rc == TD_DB_OK) {
+        /* everything handed out is in the index once this commits */
+        td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
+                           -(int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
+        td_txn_counter_add(txn, TD_CTR_INDEX_FLUSHES, 1);
+        self->flushed = true;
+    }
     return rc;
 }

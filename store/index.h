@@ -6,9 +6,18 @@
  * blocks (index_block.h) and one document-frequency update: the cost of a
  * batch grows with its distinct terms, not with its articles x terms.
  *
- * Everything goes through the batch's write transaction, so an aborted or
- * redone transaction (map growth) leaves no trace: call td_index_reset at
- * the start of each attempt.
+ * Postings may be held across commits and flushed for several batches at
+ * once (the writer decides when, writer.h): a term's postings then cost one
+ * block rewrite per flush instead of one per batch. The documents' records
+ * (docno, id, length) are written at once, with the article; a counter in
+ * the same transactions (TD_CTR_DOC_UNINDEXED) says how many of the last
+ * docnos have no postings on disk yet, so postings lost with the process
+ * are rebuilt from the stored articles at the next start
+ * (td_index_recover).
+ *
+ * Each transaction attempt starts with td_index_begin, which drops what a
+ * failed attempt gathered, and a committed one ends with
+ * td_index_committed.
  */
 #ifndef TD_INDEX_H
 #define TD_INDEX_H
@@ -23,8 +32,25 @@ typedef struct td_index td_index;
 td_index *td_index_new(void);
 void td_index_destroy(td_index **self_p);
 
-/* Forget what was gathered (start of a transaction attempt). */
+/* Forget everything gathered, held postings included. */
 void td_index_reset(td_index *self);
+
+/* Start of a transaction attempt: drop the postings of a previous attempt
+ * that did not commit (postings of committed transactions stay held). */
+void td_index_begin(td_index *self);
+
+/* The attempt committed: if it flushed, forget the postings (they are on
+ * disk); otherwise they are held for a later flush. */
+void td_index_committed(td_index *self);
+
+/* Documents whose postings are held (committed or in this attempt), and
+ * the memory the held postings take. */
+size_t td_index_held(const td_index *self);
+size_t td_index_bytes(const td_index *self);
+
+/* The attempt retired a version: flush in this transaction, so that the
+ * deleted list never waits in memory (it is not rebuilt after a crash). */
+bool td_index_must_flush(const td_index *self);
 
 /* Index a stored article (a->id set). When the article already has a live
  * version in the index, that version is retired (its docno joins the
@@ -38,8 +64,13 @@ td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a);
 td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
                             const td_terms *terms);
 
-/* Write the gathered postings and document frequencies (end of a batch,
- * before commit), then forget them. */
+/* Write the held postings and document frequencies (before commit); they
+ * are forgotten by td_index_committed once the transaction commits. */
 td_db_rc td_index_flush(td_index *self, td_txn *txn);
+
+/* Gather the postings of the documents TD_CTR_DOC_UNINDEXED counts from
+ * their stored articles (after a crash lost them); the caller flushes and
+ * commits. *n: documents re-indexed. The arena holds the decoded articles. */
+td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *n);
 
 #endif

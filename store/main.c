@@ -18,6 +18,11 @@ static td_option s_opts[] = {
     {"publish", "tcp://127.0.0.1:7405", "PUB endpoint for notifications", false, NULL},
     {"batch-max", "1000", "most messages per write transaction", false, NULL},
     {"batch-ms", "2", "longest wait (ms) after the first message of a batch", false, NULL},
+    {"index-hold", "8000",
+     "articles whose search postings may wait while the store is behind (0: flush every batch)",
+     false, NULL},
+    {"index-hold-ms", "5000", "longest such wait (ms) before the postings are written", false,
+     NULL},
     {"map-size", "64G", "LMDB map size reserved (grows when full)", false, NULL},
     {"sync", "full", "commit durability: full | nometasync | nosync", false, NULL},
     {"max-frame", "4M", "largest submission frame (the link allows 4x for analysis)", false,
@@ -81,6 +86,8 @@ int main(int argc, char **argv)
         .batch_max = (int)td_config_int(s_opts, N_OPTS, "batch-max", 1000),
         .batch_ms = (int)td_config_int(s_opts, N_OPTS, "batch-ms", 2),
         .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
+        .index_hold = (size_t)td_config_int(s_opts, N_OPTS, "index-hold", 8000),
+        .index_hold_ms = (int)td_config_int(s_opts, N_OPTS, "index-hold-ms", 5000),
         .security = sec,
     };
     td_store_server *server = td_store_server_new(db, &so);

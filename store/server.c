@@ -68,6 +68,13 @@ td_store_server *td_store_server_new(td_db *db, const td_store_server_opts *opts
     self->writer = td_writer_new(db);
     if (!self->router || !self->pub || !self->writer)
         goto fail;
+    td_writer_hold_index(self->writer, self->opts.index_hold,
+                         self->opts.index_hold_ms > 0 ? self->opts.index_hold_ms : 0);
+    td_db_rc rc = td_writer_recover(self->writer);
+    if (rc != TD_DB_OK)
+        td_error("search index: re-indexing articles without postings failed (%s); they "
+                 "are stored but not searchable until a later start succeeds",
+                 td_db_strerror(rc));
     return self;
 fail:
     td_store_server_destroy(&self);
@@ -124,14 +131,15 @@ static bool s_storage_full(td_db_rc rc)
     return rc == TD_DB_NOSPACE || rc == TD_DB_FULL;
 }
 
-static void s_commit(td_store_server *self)
+/* Commit the batch; `more`: it filled up, further input is waiting. */
+static void s_commit(td_store_server *self, bool more)
 {
     if (!td_writer_count(self->writer))
         return;
     size_t n = td_writer_count(self->writer);
     int64_t t0 = td_mono_us();
     td_writer_sink sink = {.ack = s_on_ack, .notice = s_on_notice, .ctx = self};
-    td_db_rc rc = td_writer_commit(self->writer, &sink);
+    td_db_rc rc = td_writer_commit(self->writer, &sink, more);
     if (rc == TD_DB_OK) {
         td_debug("committed %zu message(s) in %lld us", n, (long long)(td_mono_us() - t0));
         if (self->stalled)
@@ -223,7 +231,7 @@ static int s_recv_one(td_store_server *self)
     size_t len = have_last ? zmq_msg_size(&last) : 0;
     if (td_writer_add(self->writer, env, rid + 1, frame, len, td_now_ms()) != 0) {
         /* out of memory for this batch: commit it and try once more */
-        s_commit(self);
+        s_commit(self, true);
         if (td_writer_add(self->writer, env, rid + 1, frame, len, td_now_ms()) != 0)
             td_error("out of memory: a %zu-byte message was dropped", len);
     }
@@ -252,8 +260,22 @@ static void s_recv_all(td_store_server *self)
         if (was_empty)
             self->batch_deadline = td_mono_ms() + self->opts.batch_ms;
         if (s_batch_full(self))
-            s_commit(self);
+            s_commit(self, true);
     }
+}
+
+/* Nothing waiting: write the postings held while the store was behind. */
+static void s_flush_index(td_store_server *self)
+{
+    size_t n = td_writer_index_held(self->writer);
+    int64_t t0 = td_mono_us();
+    td_db_rc rc = td_writer_flush_index(self->writer);
+    if (rc == TD_DB_OK)
+        td_debug("search index: postings of %zu article(s) written in %lld us", n,
+                 (long long)(td_mono_us() - t0));
+    else
+        td_warn("search index: postings of %zu article(s) not written yet: %s", n,
+                td_db_strerror(rc));
 }
 
 int td_store_server_run(td_store_server *self)
@@ -271,6 +293,8 @@ int td_store_server_run(td_store_server *self)
         } else if (td_writer_count(self->writer)) {
             int64_t left = self->batch_deadline - td_mono_ms();
             timeout = left > 0 ? (long)left : 0;
+        } else if (td_writer_index_held(self->writer)) {
+            timeout = 0;   /* only a look for more input before the flush */
         }
         /* a stalled store with a full batch reads nothing: back-pressure */
         items[0].events = self->stalled && s_batch_full(self) ? 0 : ZMQ_POLLIN;
@@ -285,12 +309,15 @@ int td_store_server_run(td_store_server *self)
         if (self->stalled) {
             if (td_mono_ms() >= self->stall_retry) {
                 if (td_writer_count(self->writer))
-                    s_commit(self);
+                    s_commit(self, false);
                 else
                     self->stalled = false;   /* nothing held: try with the next batch */
             }
         } else if (td_writer_count(self->writer) && td_mono_ms() >= self->batch_deadline) {
-            s_commit(self);
+            s_commit(self, false);
+        } else if (!td_writer_count(self->writer) && td_writer_index_held(self->writer) &&
+                   rc == 0) {
+            s_flush_index(self);
         }
         if (td_db_panicked(self->db)) {
             td_error("LMDB declared the environment unusable: exiting so that the "
@@ -308,7 +335,9 @@ int td_store_server_run(td_store_server *self)
      * (held feed messages of a full disk get one last attempt; what still
      * fails is counted in the log below) */
     s_recv_all(self);
-    s_commit(self);
+    s_commit(self, false);
+    if (td_writer_index_held(self->writer))
+        s_flush_index(self);
     if (td_writer_count(self->writer))
         td_error("storage still full at exit: %zu feed message(s) not stored",
                  td_writer_count(self->writer));

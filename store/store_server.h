@@ -15,6 +15,8 @@ typedef struct {
     int batch_ms;           /* longest wait after the first message of a batch */
     size_t batch_bytes;     /* frame bytes per transaction */
     size_t max_frame;       /* largest frame accepted on the link */
+    size_t index_hold;      /* articles whose postings may wait while busy (0: none) */
+    int index_hold_ms;      /* ... for at most this long */
     struct td_security *security; /* CURVE on publish (NULL: plaintext) */
 } td_store_server_opts;
 

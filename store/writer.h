@@ -9,6 +9,7 @@
 #ifndef TD_WRITER_H
 #define TD_WRITER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,7 +44,9 @@ int td_writer_add(td_writer *self, const void *env, size_t env_len, const void *
 size_t td_writer_count(const td_writer *self);
 size_t td_writer_bytes(const td_writer *self);
 
-/* Write the batch in one transaction; once it has committed, send every
+/* Write the batch in one transaction (`more`: further input is already
+ * waiting, so the search index may hold this batch's postings, see
+ * td_writer_hold_index); once it has committed, send every
  * acknowledgement (token != 0) and notification to `sink`, then empty the
  * batch. When the transaction fails nothing is notified and:
  *  - full disk (TD_DB_NOSPACE, or TD_DB_FULL when the map cannot grow):
@@ -51,7 +54,22 @@ size_t td_writer_bytes(const td_writer *self);
  *    (token 0: nobody to tell) STAY in the batch for the next commit;
  *  - any other failure: acked messages get `internal`, the batch is emptied.
  * Returns the transaction outcome. */
-td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink);
+td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more);
+
+/* Let the search index hold postings across commits made with `more`, up
+ * to `docs` articles and `ms` milliseconds (and 256 MiB), then write them
+ * in one flush; docs 0 (the default) flushes at every commit. Held articles
+ * are stored and acknowledged; search finds them once flushed. */
+void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms);
+
+/* Articles whose postings are held, and a transaction that flushes them
+ * (call it when no input is waiting). */
+size_t td_writer_index_held(const td_writer *self);
+td_db_rc td_writer_flush_index(td_writer *self);
+
+/* Re-index the articles a crash left without postings (at start, before
+ * the first commit; see td_index_recover). */
+td_db_rc td_writer_recover(td_writer *self);
 
 /* Answer every acked message of the batch with ok=false `code` and drop it
  * from the batch, keeping feed messages (used while storage is full).

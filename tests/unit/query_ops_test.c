@@ -160,7 +160,7 @@ static void s_store(void)
     }
     for (int i = 0; i < 5; i++)
         assert_int_equal(td_writer_add(w, "x", 1, "\xc1", 1, 60 + i), 0);
-    assert_int_equal(td_writer_commit(w, NULL), TD_DB_OK);
+    assert_int_equal(td_writer_commit(w, NULL, false), TD_DB_OK);
     msgpack_sbuffer_destroy(&sb);
     td_writer_destroy(&w);
     td_db_destroy(&db);

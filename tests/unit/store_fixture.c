@@ -115,7 +115,7 @@ void td_fx_add(td_fx *fx, const char *id, const char *title, const char *body, i
     td_article a = {.id = (char *)id, .title = (char *)title, .body = (char *)body,
                     .published_at = t, .lang = "en", .source = (char *)source};
     td_fx_put(fx, &a, t);
-    assert_int_equal(td_writer_commit(fx->w, NULL), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, NULL, false), TD_DB_OK);
 }
 
 td_article td_fx_get(td_fx *fx, const char *id)

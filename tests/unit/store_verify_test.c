@@ -39,7 +39,7 @@ static int s_setup(void **state)
                         .published_at = 1767225600000 + i * 3600000};
         td_fx_put(fx, &a, 1000);
     }
-    assert_int_equal(td_writer_commit(fx->w, NULL), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, NULL, false), TD_DB_OK);
     *state = fx;
     return 0;
 }

@@ -144,7 +144,7 @@ static void test_idempotent_keys(void **state)
     td_article a = s_art("seed-1", NULL, "Clash near Sotk", 1683800000000);
     s_add(fx, 1, &a);
     assert_int_equal(fx->sink.n_acks, 0);   /* nothing before the commit */
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     assert_int_equal(fx->sink.n_acks, 1);
     const td_ack *k = s_ack(fx, 1);
     assert_true(k->ok);
@@ -160,7 +160,7 @@ static void test_idempotent_keys(void **state)
     b.title = "Clash near Sotk, two dead";
     s_add(fx, 3, &b);
     s_add(fx, 4, &b);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     assert_string_equal(s_ack(fx, 2)->status, "unchanged");
     assert_string_equal(s_ack(fx, 3)->status, "updated");
     assert_string_equal(s_ack(fx, 3)->id, "seed-1");
@@ -183,7 +183,7 @@ static void test_idempotent_keys(void **state)
     td_article t1 = s_art("no-time", NULL, "T", TD_TIME_NONE);
     s_add(fx, 10, &t1);
     s_add(fx, 11, &t1);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     assert_string_equal(s_ack(fx, 5)->status, "stored");
     assert_string_equal(s_ack(fx, 6)->status, "unchanged");
     assert_string_equal(s_ack(fx, 6)->id, s_ack(fx, 5)->id);
@@ -245,7 +245,7 @@ static void test_events_entities_claims(void **state)
     b.n_entities = 1;
     s_add(fx, 1, &a);
     s_add(fx, 2, &b);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
 
     td_txn *txn;
     td_arena *arena = td_arena_new(0);
@@ -303,7 +303,7 @@ static void test_events_entities_claims(void **state)
     a2.title = "Clash near Sotk (updated)";
     a2.n_entities = 1;
     s_add(fx, 3, &a2);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     arena = td_arena_new(0);
     assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
     assert_int_equal(td_db_entity_get(txn, "armenia", arena, &r), TD_DB_OK);
@@ -337,7 +337,7 @@ static void test_notices_and_rejects(void **state)
     td_store_msg m = {.token = 9, .reject = &rj};
     assert_int_equal(td_store_msg_pack(&pk, &m), 0);
     assert_int_equal(td_writer_add(fx->w, "w9", 2, fx->sb.data, fx->sb.size, 2000), 0);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
 
     /* undecodable frames have no token: only messages with a token answer */
     assert_int_equal(fx->sink.n_acks, 3);
@@ -376,7 +376,7 @@ static void test_notices_and_rejects(void **state)
     fx->sink.n_notices = 0;
     td_article b = s_art("n2", NULL, "Two", 2);
     s_add(fx, 2, &b);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     /* article.stored plus the event's notifications, numbered on from 7 */
     assert_true(fx->sink.n_notices >= 2);
     for (size_t i = 0; i < fx->sink.n_notices; i++)
@@ -398,7 +398,7 @@ static void test_batch_redone_after_growth(void **state)
         s_add(fx, (uint64_t)i + 1, &a);
     }
     uint64_t before = td_db_map_size(fx->db);
-    assert_int_equal(td_writer_commit(fx->w, &fx->ws), TD_DB_OK);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     assert_true(td_db_map_size(fx->db) > before);
     /* every message acknowledged once, notices gapless, nothing doubled */
     assert_int_equal(fx->sink.n_acks, 300);
