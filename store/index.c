@@ -41,6 +41,7 @@ struct td_index {
     s_local *local;          /* article terms (open addressing) */
     size_t nlocal, lused;
     uint32_t *lidx;          /* used local slots, to clear them quickly */
+    s_term **lterm;          /* the batch term of each used local slot */
     /* postings held across commits until a flush (td_index_committed) */
     size_t held_docs;        /* documents of committed transactions held */
     size_t attempt_docs;     /* documents added by the current attempt */
@@ -70,7 +71,9 @@ td_index *td_index_new(void)
     self->nlocal = 1 << 13;
     self->local = calloc(self->nlocal, sizeof *self->local);
     self->lidx = calloc(self->nlocal, sizeof *self->lidx);
-    if (!self->own || !self->arena || !self->slots || !self->local || !self->lidx)
+    self->lterm = calloc(self->nlocal, sizeof *self->lterm);
+    if (!self->own || !self->arena || !self->slots || !self->local || !self->lidx ||
+        !self->lterm)
         td_index_destroy(&self);
     return self;
 }
@@ -88,6 +91,7 @@ void td_index_destroy(td_index **self_p)
             free(self->local[i].pos);
     free(self->local);
     free(self->lidx);
+    free(self->lterm);
     free(self);
     *self_p = NULL;
 }
@@ -295,13 +299,6 @@ static int s_term_push(td_index *self, s_term *t, const td_ix_posting *p)
     return 0;
 }
 
-static int s_push(td_index *self, const char *term, size_t tlen, uint32_t h,
-                  const td_ix_posting *p)
-{
-    s_term *t = s_term_get(self, term, tlen, h);
-    return t ? s_term_push(self, t, p) : -1;
-}
-
 /* ---- articles -------------------------------------------------------------- */
 
 static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
@@ -366,12 +363,34 @@ static long s_gather(td_index *self, const td_article *a, const td_terms *terms)
     return nt + nb;
 }
 
-/* The gathered terms as postings of `doc`. */
+/* The gathered terms as postings of `doc`. Held postings of thousands of
+ * articles are far larger than the caches, so each term's table slot, its
+ * entry and the end of its postings are each a miss: the passes below ask
+ * for all of an article's lines before they are used, so that the misses
+ * overlap instead of following one another (prefetches are only hints; a
+ * table that grows meanwhile just makes some of them useless). */
 static int s_post(td_index *self, uint32_t doc, uint32_t dl)
 {
     if (!self->attempt_docs)
         self->attempt_first = doc;
     self->attempt_docs++;
+    size_t mask = self->nslots - 1;
+    for (size_t i = 0; i < self->lused; i++)
+        __builtin_prefetch(&self->slots[self->local[self->lidx[i]].hash & mask]);
+    for (size_t i = 0; i < self->lused; i++) {
+        s_term *t = self->slots[self->local[self->lidx[i]].hash & mask];
+        if (t)
+            __builtin_prefetch(t);
+    }
+    for (size_t i = 0; i < self->lused; i++) {
+        s_local *l = &self->local[self->lidx[i]];
+        s_term *t = s_term_get(self, l->term, l->tlen, l->hash);   /* hashed once */
+        if (!t)
+            return -1;
+        if (t->n < t->cap)
+            __builtin_prefetch(&t->p[t->n], 1);
+        self->lterm[i] = t;
+    }
     for (size_t i = 0; i < self->lused; i++) {
         s_local *l = &self->local[self->lidx[i]];
         td_ix_posting p = {.doc = doc, .tt = l->tt, .tb = l->tb, .dl = dl, .npos = l->npos};
@@ -382,7 +401,7 @@ static int s_post(td_index *self, uint32_t doc, uint32_t dl)
             memcpy(pos, l->pos, l->npos * sizeof *pos);
             p.pos = pos;
         }
-        if (s_push(self, l->term, l->tlen, l->hash, &p) != 0)   /* hashed once */
+        if (s_term_push(self, self->lterm[i], &p) != 0)
             return -1;
     }
     return 0;
