@@ -16,6 +16,7 @@
 #include "assign.h"
 #include "codec.h"
 #include "db.h"
+#include "index_read.h"
 #include "keys.h"
 #include "log.h"
 #include "writer.h"
@@ -464,6 +465,76 @@ static void test_canonical_url_and_summary(void **state)
     td_arena_destroy(&a);
 }
 
+/* Documents with postings for `term`, and the articles without postings on
+ * disk, as a query process sees them. */
+static void s_index_state(s_fx *fx, const char *term, uint64_t *df, uint64_t *unindexed)
+{
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
+    *df = td_ix_df(txn, term, strlen(term));
+    *unindexed = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
+    td_txn_end(&txn);
+}
+
+static void s_add_n(s_fx *fx, int from, int n)
+{
+    for (int i = from; i < from + n; i++) {
+        char id[32], url[64];
+        snprintf(id, sizeof id, "hold-%d", i);
+        snprintf(url, sizeof url, "https://example.test/hold/%d", i);
+        td_article a = s_art(id, url, "Exchange of fire near Sotk", 1700000000000 + i * 60000);
+        s_add(fx, (uint64_t)i + 1, &a);
+    }
+}
+
+/* Postings held while the store is behind: committed articles are not in
+ * the index until a flush, the counter says how many; a writer that goes
+ * away without flushing (a killed store) leaves them to td_writer_recover
+ * at the next start; a commit without `more` flushes at once. */
+static void test_index_hold_and_recover(void **state)
+{
+    (void)state;
+    s_fx *fx = s_fx_new(0);
+    uint64_t df, un;
+    td_writer_hold_index(fx->w, 1000, 3600000);
+    s_add_n(fx, 0, 3);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, true), TD_DB_OK);
+    assert_int_equal(td_writer_index_held(fx->w), 3);
+    s_index_state(fx, "soldier", &df, &un);
+    assert_int_equal(df, 0);
+    assert_int_equal(un, 3);
+
+    s_add_n(fx, 3, 2);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, true), TD_DB_OK);
+    assert_int_equal(td_writer_flush_index(fx->w), TD_DB_OK);
+    assert_int_equal(td_writer_index_held(fx->w), 0);
+    s_index_state(fx, "soldier", &df, &un);
+    assert_int_equal(df, 5);
+    assert_int_equal(un, 0);
+
+    /* held, then the process is gone */
+    s_add_n(fx, 5, 4);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, true), TD_DB_OK);
+    s_fx_close(fx);
+    s_fx_open(fx, 0);
+    s_index_state(fx, "soldier", &df, &un);
+    assert_int_equal(df, 5);
+    assert_int_equal(un, 4);
+    assert_int_equal(td_writer_recover(fx->w), TD_DB_OK);
+    s_index_state(fx, "soldier", &df, &un);
+    assert_int_equal(df, 9);
+    assert_int_equal(un, 0);
+
+    /* not behind: written with the batch */
+    td_writer_hold_index(fx->w, 1000, 3600000);
+    s_add_n(fx, 9, 1);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
+    s_index_state(fx, "soldier", &df, &un);
+    assert_int_equal(df, 10);
+    assert_int_equal(un, 0);
+    s_fx_free(fx);
+}
+
 int main(void)
 {
     td_log_init("store_writer_test", TD_LOG_ERROR);
@@ -473,6 +544,7 @@ int main(void)
         cmocka_unit_test(test_notices_and_rejects),
         cmocka_unit_test(test_batch_redone_after_growth),
         cmocka_unit_test(test_canonical_url_and_summary),
+        cmocka_unit_test(test_index_hold_and_recover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
