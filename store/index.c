@@ -49,6 +49,7 @@ struct td_index {
     s_term *del;             /* the deleted list's term, once pushed */
     uint32_t del_base;       /* its postings when the attempt began */
     bool retired, flushed;   /* what the current attempt did */
+    size_t list_bytes;       /* of the terms' posting arrays */
 };
 
 static uint32_t s_hash(const char *s, size_t n)
@@ -78,11 +79,23 @@ td_index *td_index_new(void)
     return self;
 }
 
+/* The terms' posting arrays are malloc'd: from the arena, every array a
+ * term outgrew stayed until the flush, about half of the held bytes. */
+static void s_free_lists(td_index *self)
+{
+    for (size_t i = 0; i < self->nslots; i++)
+        if (self->slots[i])
+            free(self->slots[i]->p);
+    self->list_bytes = 0;
+}
+
 void td_index_destroy(td_index **self_p)
 {
     if (!self_p || !*self_p)
         return;
     td_index *self = *self_p;
+    if (self->slots)
+        s_free_lists(self);
     td_terms_destroy(&self->own);
     td_arena_destroy(&self->arena);
     free(self->slots);
@@ -98,6 +111,7 @@ void td_index_destroy(td_index **self_p)
 
 void td_index_reset(td_index *self)
 {
+    s_free_lists(self);
     memset(self->slots, 0, self->nslots * sizeof *self->slots);
     self->nterms = 0;
     td_arena_reset(self->arena);
@@ -152,7 +166,7 @@ size_t td_index_held(const td_index *self)
 
 size_t td_index_bytes(const td_index *self)
 {
-    return td_arena_used(self->arena);
+    return td_arena_used(self->arena) + self->list_bytes;
 }
 
 bool td_index_must_flush(const td_index *self)
@@ -274,6 +288,8 @@ static s_term *s_term_get(td_index *self, const char *term, size_t tlen, uint32_
                 return NULL;
             t->tlen = (uint32_t)tlen;
             t->hash = h;
+            t->p = NULL;
+            t->n = t->cap = 0;
             self->slots[i] = t;
             self->nterms++;
             return t;
@@ -287,11 +303,10 @@ static int s_term_push(td_index *self, s_term *t, const td_ix_posting *p)
 {
     if (t->n == t->cap) {
         uint32_t cap = t->cap ? t->cap * 2 : 4;
-        td_ix_posting *np = td_arena_alloc(self->arena, cap * sizeof *np);
+        td_ix_posting *np = realloc(t->p, cap * sizeof *np);
         if (!np)
             return -1;
-        if (t->n)
-            memcpy(np, t->p, t->n * sizeof *np);
+        self->list_bytes += (size_t)(cap - t->cap) * sizeof *np;
         t->p = np;
         t->cap = cap;
     }

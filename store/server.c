@@ -40,6 +40,7 @@ struct td_store_server {
     uint64_t stall_attempts;
     size_t stall_held;          /* feed messages held at the last attempt */
     int64_t stall_since;
+    int64_t flush_retry;        /* mono ms before which a failed index flush waits */
 };
 
 td_store_server *td_store_server_new(td_db *db, const td_store_server_opts *opts)
@@ -270,12 +271,16 @@ static void s_flush_index(td_store_server *self)
     size_t n = td_writer_index_held(self->writer);
     int64_t t0 = td_mono_us();
     td_db_rc rc = td_writer_flush_index(self->writer);
-    if (rc == TD_DB_OK)
+    if (rc == TD_DB_OK) {
         td_debug("search index: postings of %zu article(s) written in %lld us", n,
                  (long long)(td_mono_us() - t0));
-    else
-        td_warn("search index: postings of %zu article(s) not written yet: %s", n,
-                td_db_strerror(rc));
+        return;
+    }
+    /* they stay held (and are rebuilt at start should the store stop) */
+    td_warn("search index: postings of %zu article(s) not written yet (%s); retrying in "
+            "%d ms",
+            n, td_db_strerror(rc), STALL_RETRY_MS);
+    self->flush_retry = td_mono_ms() + STALL_RETRY_MS;
 }
 
 int td_store_server_run(td_store_server *self)
@@ -294,7 +299,9 @@ int td_store_server_run(td_store_server *self)
             int64_t left = self->batch_deadline - td_mono_ms();
             timeout = left > 0 ? (long)left : 0;
         } else if (td_writer_index_held(self->writer)) {
-            timeout = 0;   /* only a look for more input before the flush */
+            /* only a look for more input before the flush */
+            int64_t left = self->flush_retry - td_mono_ms();
+            timeout = left > 0 ? (long)left : 0;
         }
         /* a stalled store with a full batch reads nothing: back-pressure */
         items[0].events = self->stalled && s_batch_full(self) ? 0 : ZMQ_POLLIN;
@@ -316,7 +323,7 @@ int td_store_server_run(td_store_server *self)
         } else if (td_writer_count(self->writer) && td_mono_ms() >= self->batch_deadline) {
             s_commit(self, false);
         } else if (!td_writer_count(self->writer) && td_writer_index_held(self->writer) &&
-                   rc == 0) {
+                   rc == 0 && td_mono_ms() >= self->flush_retry) {
             s_flush_index(self);
         }
         if (td_db_panicked(self->db)) {

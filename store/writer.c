@@ -13,7 +13,7 @@
 
 #define BATCH_ARENA ((size_t)1 << 30)  /* decoded frames of one batch */
 #define ID_ATTEMPTS 8                  /* derived ids tried on a collision */
-#define HOLD_BYTES ((size_t)256 << 20) /* held postings flushed beyond this */
+#define HOLD_BYTES ((size_t)160 << 20) /* held postings flushed beyond this */
 
 typedef struct {
     unsigned char env[TD_WRITER_ENVELOPE];

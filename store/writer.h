@@ -57,7 +57,7 @@ size_t td_writer_bytes(const td_writer *self);
 td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more);
 
 /* Let the search index hold postings across commits made with `more`, up
- * to `docs` articles and `ms` milliseconds (and 256 MiB), then write them
+ * to `docs` articles and `ms` milliseconds (and 160 MiB), then write them
  * in one flush; docs 0 (the default) flushes at every commit. Held articles
  * are stored and acknowledged; search finds them once flushed. */
 void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms);
