@@ -132,7 +132,11 @@ static bool s_storage_full(td_db_rc rc)
     return rc == TD_DB_NOSPACE || rc == TD_DB_FULL;
 }
 
-/* Commit the batch; `more`: it filled up, further input is waiting. */
+/* Commit the batch; `more`: it filled up, further input is waiting. A
+ * batch a quarter full also means the store is behind: acked producers
+ * wait for their replies, so their batches seldom fill, yet hundreds of
+ * submissions arriving within one batch window is a load the store is
+ * not keeping up with. */
 static void s_commit(td_store_server *self, bool more)
 {
     if (!td_writer_count(self->writer))
@@ -140,6 +144,7 @@ static void s_commit(td_store_server *self, bool more)
     size_t n = td_writer_count(self->writer);
     int64_t t0 = td_mono_us();
     td_writer_sink sink = {.ack = s_on_ack, .notice = s_on_notice, .ctx = self};
+    more = more || n >= (size_t)self->opts.batch_max / 4;
     td_db_rc rc = td_writer_commit(self->writer, &sink, more);
     if (rc == TD_DB_OK) {
         td_debug("committed %zu message(s) in %lld us", n, (long long)(td_mono_us() - t0));
@@ -299,9 +304,10 @@ int td_store_server_run(td_store_server *self)
             int64_t left = self->batch_deadline - td_mono_ms();
             timeout = left > 0 ? (long)left : 0;
         } else if (td_writer_index_held(self->writer)) {
-            /* only a look for more input before the flush */
+            /* quiet for a batch window (their next submissions reach acked
+             * producers' batches within it), then the flush */
             int64_t left = self->flush_retry - td_mono_ms();
-            timeout = left > 0 ? (long)left : 0;
+            timeout = left > self->opts.batch_ms ? (long)left : self->opts.batch_ms;
         }
         /* a stalled store with a full batch reads nothing: back-pressure */
         items[0].events = self->stalled && s_batch_full(self) ? 0 : ZMQ_POLLIN;

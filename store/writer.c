@@ -321,10 +321,10 @@ size_t td_writer_index_held(const td_writer *self)
  * postings of several batches touches each term once for all of them (a
  * third of the index writer's time per article at 8,000 held articles,
  * measured in docs/performance.md). So postings are held only while the
- * store is behind (more input waiting: nobody is waiting to search what
- * just arrived), within the configured documents, age and memory, and
+ * store is behind (`more`, decided by the server from the batch and the
+ * input waiting), within the configured documents, age and memory, and
  * never across a retired version (the deleted list is not rebuilt after a
- * crash). An idle store flushes at once (td_writer_flush_index). */
+ * crash). A store that turns idle flushes (td_writer_flush_index). */
 static bool s_flush_due(const td_writer *self)
 {
     const td_index *ix = self->index;

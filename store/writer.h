@@ -44,8 +44,8 @@ int td_writer_add(td_writer *self, const void *env, size_t env_len, const void *
 size_t td_writer_count(const td_writer *self);
 size_t td_writer_bytes(const td_writer *self);
 
-/* Write the batch in one transaction (`more`: further input is already
- * waiting, so the search index may hold this batch's postings, see
+/* Write the batch in one transaction (`more`: the store is behind its
+ * input, so the search index may hold this batch's postings, see
  * td_writer_hold_index); once it has committed, send every
  * acknowledgement (token != 0) and notification to `sink`, then empty the
  * batch. When the transaction fails nothing is notified and:
