@@ -145,6 +145,18 @@ static void s_run(td_txn *txn, td_arena *arena, const char *q, bool count, uint3
     assert_int_equal(td_search_exec(txn, arena, &qp, &o, st, res), 0);
 }
 
+/* The same hits, in the same order, with exactly the same scores. */
+static void s_assert_same_hits(const char *q, const td_search_res *a, const td_search_res *b)
+{
+    if (a->n != b->n)
+        fail_msg("%s: %zu hits against %zu", q, a->n, b->n);
+    for (size_t j = 0; j < a->n; j++)
+        if (a->hits[j].doc != b->hits[j].doc || a->hits[j].score != b->hits[j].score)
+            fail_msg("%s: hit %zu is doc %u (%.9g) against doc %u (%.9g)", q, j,
+                     a->hits[j].doc, (double)a->hits[j].score, b->hits[j].doc,
+                     (double)b->hits[j].score);
+}
+
 static void test_pruned_equals_exhaustive(void **state)
 {
     (void)state;
@@ -169,12 +181,7 @@ static void test_pruned_equals_exhaustive(void **state)
         s_run(txn, arena, q, true, 10, &b, &sb, NULL);
         assert_true(b.exact);
         pruned += !a.exact;
-        if (a.n != b.n || (a.n && a.hits[0].doc != b.hits[0].doc)) fprintf(stderr, "Q %s: n %zu/%zu first %u %f / %u %f total %lu/%lu\n", q, a.n, b.n, a.n ? a.hits[0].doc : 0, a.n ? a.hits[0].score : 0, b.n ? b.hits[0].doc : 0, b.n ? b.hits[0].score : 0, (unsigned long)a.total, (unsigned long)b.total);
-        assert_int_equal(a.n, b.n);
-        for (size_t j = 0; j < a.n; j++) {
-            assert_int_equal(a.hits[j].doc, b.hits[j].doc);
-            assert_true(a.hits[j].score == b.hits[j].score);
-        }
+        s_assert_same_hits(q, &a, &b);
         assert_true(a.total >= (a.exact ? b.total : 0));
         if (a.exact)
             assert_int_equal(a.total, b.total);
@@ -211,11 +218,7 @@ static void test_pruned_common_terms(void **state)
         s_run(txn, arena, q, false, k, &a, &sa, NULL);
         s_run(txn, arena, q, true, k, &b, &sb, NULL);
         pruned += !a.exact;
-        assert_int_equal(a.n, b.n);
-        for (size_t j = 0; j < a.n; j++) {
-            assert_int_equal(a.hits[j].doc, b.hits[j].doc);
-            assert_true(a.hits[j].score == b.hits[j].score);
-        }
+        s_assert_same_hits(q, &a, &b);
         td_arena_reset(arena);
     }
     assert_true(pruned > 100);
@@ -261,12 +264,8 @@ static void test_split_equals_serial(void **state)
             s_run(txn, arena, q, false, k, &a, &sa, &with);
             splits += td_search_par_parts(par) - before;
             s_run(txn, arena, q, false, k, &b, &sb, &base);
-            assert_int_equal(a.n, b.n);
+            s_assert_same_hits(q, &a, &b);
             assert_int_equal(a.more, b.more);
-            for (size_t j = 0; j < a.n; j++) {
-                assert_int_equal(a.hits[j].doc, b.hits[j].doc);
-                assert_true(a.hits[j].score == b.hits[j].score);
-            }
             if (a.exact && b.exact)
                 assert_int_equal(a.total, b.total);
             if (!a.n || !a.more)
