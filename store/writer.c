@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "assign.h"
+#include "daemon.h"
 #include "index.h"
 #include "keys.h"
 #include "log.h"
@@ -43,13 +43,6 @@ struct td_writer {
     int64_t hold_ms, held_since;
     bool more;             /* the commit under way has more input behind it */
 };
-
-static int64_t s_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 td_writer *td_writer_new(td_db *db)
 {
@@ -318,8 +311,8 @@ size_t td_writer_index_held(const td_writer *self)
 
 /* Whether this transaction writes the held postings. Flushing per batch
  * rewrites the last block of every term the batch touched; holding the
- * postings of several batches touches each term once for all of them (a
- * third of the index writer's time per article at 8,000 held articles,
+ * postings of several batches touches each term once for all of them (40 %
+ * off the index writer's time per article at 8,000 held articles,
  * measured in docs/performance.md). So postings are held only while the
  * store is behind (`more`, decided by the server from the batch and the
  * input waiting), within the configured documents, age and memory, and
@@ -331,7 +324,7 @@ static bool s_flush_due(const td_writer *self)
     if (!self->more || !self->hold_docs || td_index_must_flush(ix))
         return true;
     return td_index_held(ix) >= self->hold_docs || td_index_bytes(ix) >= HOLD_BYTES ||
-           s_mono_ms() - self->held_since >= self->hold_ms;
+           td_mono_ms() - self->held_since >= self->hold_ms;
 }
 
 /* The body of the write transaction; replayable (see td_db_write). */
@@ -425,7 +418,7 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
         return TD_DB_OK;
     self->more = more;
     if (!td_index_held(self->index))
-        self->held_since = s_mono_ms();
+        self->held_since = td_mono_ms();
     td_db_rc rc = td_db_write(self->db, s_apply, self);
     if (rc == TD_DB_OK) {
         td_assign_committed(self->assign);
