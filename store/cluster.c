@@ -105,6 +105,7 @@ td_cluster *td_cluster_new(const td_cluster_opts *opts)
     self->q = calloc(self->q_cap, sizeof *self->q);
     self->cand = malloc(CANDIDATES_MAX * sizeof *self->cand);
     self->rcand = malloc(CANDIDATES_MAX * sizeof *self->rcand);
+    self->cand_hi = malloc(CANDIDATES_MAX * sizeof *self->cand_hi);
     self->acc = calloc(ACC_CAP, sizeof *self->acc);
     self->eacc = calloc(EACC_CAP, sizeof *self->eacc);
     self->tkeys = malloc(ACC_CAP * TKEY_MAX);
@@ -114,8 +115,8 @@ td_cluster *td_cluster_new(const td_cluster_opts *opts)
     self->clock = TD_TIME_NONE;
     for (int k = 1; k <= LOG_HALVES; k++)
         self->log_half[k] = log(k / 2.0);
-    if (!self->df || !self->q || !self->cand || !self->rcand || !self->acc || !self->eacc ||
-        !self->tkeys || !self->ekeys || !self->vterms || !self->vents)
+    if (!self->df || !self->q || !self->cand || !self->rcand || !self->cand_hi || !self->acc ||
+        !self->eacc || !self->tkeys || !self->ekeys || !self->vterms || !self->vents)
         td_cluster_destroy(&self);
     return self;
 }
@@ -129,6 +130,7 @@ void td_cluster_destroy(td_cluster **self_p)
     free(self->q);
     free(self->cand);
     free(self->rcand);
+    free(self->cand_hi);
     free(self->acc);
     free(self->eacc);
     free(self->tkeys);

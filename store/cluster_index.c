@@ -1,15 +1,16 @@
-/* cluster_index.c — the in-memory candidate index of streaming event
- * detection and the score of an article against a candidate event.
+/* cluster_index.c — scoring an article against the events of the
+ * candidate index (cluster_window.c keeps the index itself).
  *
- * The index holds the events active within the story window of the stream
- * clock: a slot per event (its centroid laid out for scoring), postings
- * from term and entity hashes to slots, and a table from event id to slot.
- * Finding candidates walks the postings of the article's heaviest terms;
- * scoring reads the slots. Both live in this one file because the scoring
- * loop of td_cluster_best is the hot path of assignment and its helpers
- * must inline into it. LMDB is read here only for a late article's
- * candidates; the event state itself is written by cluster.c, which keeps
- * this index in step through the entry points of cluster_int.h.
+ * One walk over the postings of the article's hashes finds the candidate
+ * events (through its heaviest terms and its entities) and sums, for every
+ * event it passes, the products of the article's weights and the
+ * centroid's: each candidate's similarity up to float rounding, without
+ * reading its slot. Only the candidates that may still win (best, runner-up,
+ * related above the story threshold) are then scored exactly from their
+ * slots, in the order and with the sums they always had, so choices and
+ * scores are those of scoring every candidate. Walk and scoring share this
+ * file because they are the hot path of assignment and their helpers must
+ * inline into it. LMDB is read here only for a late article's candidates.
  */
 #include <math.h>
 #include <stdio.h>
@@ -22,9 +23,7 @@
 #define QUERY_TERMS 32       /* heaviest article terms used to find candidates */
 #define POSTING_MAX 4096     /* a term in more active events finds none (too common) */
 #define COLD_MAX 1024        /* events read from LMDB for a late article */
-#define EVICT_EVERY 512      /* index operations between window sweeps */
-#define HOUR_MS 3600000.0
-#define QBIT(h) ((h) >> 50)  /* its bit of a hash (the table uses the low bits) */
+#define POST_AHEAD 8         /* postings table entries asked for ahead */
 
 /* ---- scoring ---------------------------------------------------------------- */
 
@@ -56,7 +55,8 @@ static int s_query_load(td_cluster *self, const td_cvec *v)
         while (self->q[j].h && self->q[j].h != t->h)
             j = (j + 1) & self->q_mask;
         self->q[j] = (td_cq){.h = t->h, .w = t->w, .title = i < v->n_terms && t->in_title};
-        self->q_bits[QBIT(t->h) / 64] |= (uint64_t)1 << (QBIT(t->h) % 64);
+        self->q[j].walk = (uint16_t)self->stamp; /* the next walk's is not this */
+        self->q_bits[TD_QBIT(t->h) / 64] |= (uint64_t)1 << (TD_QBIT(t->h) % 64);
     }
     const td_cluster_opts *o = &self->o;
     double lt = 0;
@@ -72,6 +72,14 @@ static int s_query_load(td_cluster *self, const td_cvec *v)
     for (size_t i = 0; i < v->n_ents; i++)
         ne += (double)v->ents[i].w * v->ents[i].w;
     self->q_simmax = 1.001 * sqrt(nt > ne ? nt : ne) + 1e-9;
+    /* The walk sums at most TD_CLUSTER_TERMS float products per event, each
+     * rounded twice: relative to the sum of their magnitudes (at most the
+     * two norms' product, Cauchy-Schwarz) the error is below 2e-5, so each
+     * part, and their weighted mean, is within 2e-5 x q_simmax (x how far
+     * the weights' mean can magnify, should an operator make one negative)
+     * of s_sim's. The slack is fifty times that. */
+    double wf = fabs(o->w_text) + fabs(o->w_ent), ws = fabs(o->w_text + o->w_ent);
+    self->q_slack = 1e-3 * self->q_simmax * (ws > 0 && wf > ws ? wf / ws : 1.0);
     /* how far the text's similarity can be trusted: a headline shares a
      * word or two with many events, so time proximity must carry more of
      * the decision; a full article's similarity holds over a day or more */
@@ -94,7 +102,7 @@ static double s_gap_h(int64_t t, int64_t first, int64_t last)
         g = (double)(first - t);
     else if (t > last)
         g = (double)(t - last);
-    return g / HOUR_MS;
+    return g / TD_HOUR_MS;
 }
 
 /* An event's centroid as s_score reads it. */
@@ -107,12 +115,43 @@ typedef struct {
     double lc, le, sq_lc, sq_le;
 } s_cent;
 
+/* The similarity parts from the products summed over shared terms (dot,
+ * of which tdot in the title) and entities (edot) of `v` and a centroid
+ * with the norms given and `ne` entities. */
+static void s_sim_of(const td_cluster *self, const td_cvec *v, double lc, double le,
+                     double sq_lc, double sq_le, size_t ne, double dot, double tdot,
+                     double edot, td_cscore *out)
+{
+    const td_cluster_opts *o = &self->o;
+    double lt = self->q_lt;
+    memset(out, 0, sizeof *out);
+    /* as dot / sqrt(lc) etc., with the roots computed once per event (and
+     * none for a title without shared words: 0 / x is 0) */
+    out->text = lc > 0 && v->n_terms ? dot / sq_lc : 0;
+    out->title = lc > 0 && lt > 0 && tdot != 0 ? tdot / sqrt(lc * lt) : 0;
+    out->ents = le > 0 && v->n_ents ? edot / sq_le : 0;
+    if (v->n_ents && ne && o->w_text + o->w_ent > 0)
+        out->sim = (o->w_text * out->text + o->w_ent * out->ents) / (o->w_text + o->w_ent);
+    else
+        out->sim = out->text;
+}
+
+/* The similarity of the event in slot `si` from the sums of the last walk
+ * (s_candidates): within q_slack of what s_sim computes from the slot. */
+static double s_sim_walked(const td_cluster *self, const td_cvec *v, uint32_t si)
+{
+    const td_cslot *s = &self->slots[si];
+    td_cscore sc;
+    s_sim_of(self, v, s->lc, s->le, s->sq_lc, s->sq_le, s->n_ents, self->wsum[2 * si], 0,
+             self->wsum[2 * si + 1], &sc);
+    return sc.sim;
+}
+
 /* The similarity parts only (what td_cluster_related needs). The query of
  * `v` must be loaded. Sums run in centroid order, as they always did, so
  * scores do not move with the table layout. */
 static void s_sim(const td_cluster *self, const td_cvec *v, const s_cent *c, td_cscore *out)
 {
-    const td_cluster_opts *o = &self->o;
     const td_cq *q = self->q;
     const uint64_t *bits = self->q_bits;
     size_t mask = self->q_mask;
@@ -152,17 +191,7 @@ static void s_sim(const td_cluster *self, const td_cvec *v, const s_cent *c, td_
                 break;
             }
     }
-    double lc = c->lc, le = c->le, lt = self->q_lt;
-    memset(out, 0, sizeof *out);
-    /* as dot / sqrt(lc) etc., with the roots computed once per event (and
-     * none for a title without shared words: 0 / x is 0) */
-    out->text = lc > 0 && v->n_terms ? dot / c->sq_lc : 0;
-    out->title = lc > 0 && lt > 0 && tdot != 0 ? tdot / sqrt(lc * lt) : 0;
-    out->ents = le > 0 && v->n_ents ? edot / c->sq_le : 0;
-    if (v->n_ents && c->ne && o->w_text + o->w_ent > 0)
-        out->sim = (o->w_text * out->text + o->w_ent * out->ents) / (o->w_text + o->w_ent);
-    else
-        out->sim = out->text;
+    s_sim_of(self, v, c->lc, c->le, c->sq_lc, c->sq_le, c->ne, dot, tdot, edot, out);
 }
 
 /* The time and date parts of the score, and what multiplies the
@@ -199,23 +228,7 @@ static void s_score(const td_cluster *self, const td_cvec *v, const s_cent *c, t
     s_score_td(self, v, c, time, date, out);
 }
 
-static double s_sumsq(const td_chw *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += (double)v[i].w * v[i].w;
-    return s;
-}
 
-static int32_t s_mode_day(const td_cstate *s)
-{
-    int32_t best = INT32_MIN;
-    uint32_t bc = 0;
-    for (size_t i = 0; i < s->n_days; i++)
-        if (s->day_counts[i] > bc)
-            bc = s->day_counts[i], best = s->days[i];
-    return best;
-}
 
 /* Score a stored state (not in the index, or read from LMDB). */
 static void s_score_state(const td_cluster *self, const td_cvec *v, const td_cstate *s,
@@ -223,18 +236,18 @@ static void s_score_state(const td_cluster *self, const td_cvec *v, const td_cst
 {
     td_chw tv[TD_CLUSTER_TERMS], ev[TD_CLUSTER_ENTS];
     uint16_t tt[TD_CLUSTER_TERMS], et[TD_CLUSTER_ENTS];
-    s_cent c = {.first = s->first, .last = s->last, .day = s_mode_day(s), .tt = tt, .et = et,
+    s_cent c = {.first = s->first, .last = s->last, .day = td_cluster_mode_day(s), .tt = tt, .et = et,
                 .tv = tv, .ev = ev, .nt = s->n_terms, .ne = s->n_ents};
     for (size_t i = 0; i < c.nt; i++) {
         tv[i] = (td_chw){.h = s->terms[i].h, .w = s->terms[i].w};
-        tt[i] = (uint16_t)QBIT(tv[i].h);
+        tt[i] = (uint16_t)TD_QBIT(tv[i].h);
     }
     for (size_t i = 0; i < c.ne; i++) {
         ev[i] = (td_chw){.h = s->ents[i].h, .w = s->ents[i].w};
-        et[i] = (uint16_t)QBIT(ev[i].h);
+        et[i] = (uint16_t)TD_QBIT(ev[i].h);
     }
-    c.lc = s_sumsq(tv, c.nt);
-    c.le = s_sumsq(ev, c.ne);
+    c.lc = td_cluster_sumsq(tv, c.nt);
+    c.le = td_cluster_sumsq(ev, c.ne);
     c.sq_lc = sqrt(c.lc);
     c.sq_le = sqrt(c.le);
     s_score(self, v, &c, out);
@@ -259,312 +272,29 @@ void td_cluster_score(const td_cluster *self, const td_cvec *v, const td_cstate 
     s_score_state(self, v, s, out);
 }
 
-/* ---- the index ------------------------------------------------------------- */
-
-void td_cluster_index_clear(td_cluster *self)
-{
-    for (size_t i = 0; i < self->post_cap; i++)
-        free(self->post[i].ids);
-    free(self->post);
-    free(self->byid);
-    free(self->slots);
-    free(self->meta);
-    self->post = NULL;
-    self->byid = NULL;
-    self->slots = NULL;
-    self->meta = NULL;
-    self->post_cap = self->post_used = self->post_total = 0;
-    self->byid_cap = self->byid_used = 0;
-    self->n_slots = self->cap_slots = self->n_dead = 0;
-    self->clock = TD_TIME_NONE;
-    self->loaded = false;
-    self->gen++;
-}
-
-static int s_post_grow(td_cluster *self)
-{
-    size_t cap = self->post_cap ? self->post_cap * 2 : 4096;
-    td_cpost *t = calloc(cap, sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < self->post_cap; i++) {
-        if (!self->post[i].h)
-            continue;
-        size_t j = self->post[i].h & (cap - 1);
-        while (t[j].h)
-            j = (j + 1) & (cap - 1);
-        t[j] = self->post[i];
-    }
-    free(self->post);
-    self->post = t;
-    self->post_cap = cap;
-    return 0;
-}
-
-static td_cpost *s_post_find(const td_cluster *self, uint64_t h)
-{
-    if (!self->post_cap)
-        return NULL;
-    for (size_t j = h & (self->post_cap - 1); self->post[j].h;
-         j = (j + 1) & (self->post_cap - 1))
-        if (self->post[j].h == h)
-            return &self->post[j];
-    return NULL;
-}
-
-static int s_post_add(td_cluster *self, uint64_t h, uint32_t slot)
-{
-    if (2 * (self->post_used + 1) > self->post_cap && s_post_grow(self) != 0)
-        return -1;
-    size_t j = h & (self->post_cap - 1);
-    while (self->post[j].h && self->post[j].h != h)
-        j = (j + 1) & (self->post_cap - 1);
-    td_cpost *p = &self->post[j];
-    if (!p->h) {
-        p->h = h;
-        self->post_used++;
-    }
-    if (p->n && p->ids[p->n - 1] == slot)
-        return 0;
-    if (p->n == p->cap) {
-        uint32_t cap = p->cap ? p->cap * 2 : 4;
-        uint32_t *ids = realloc(p->ids, cap * sizeof *ids);
-        if (!ids)
-            return -1;
-        p->ids = ids;
-        p->cap = cap;
-    }
-    p->ids[p->n++] = slot;
-    self->post_total++;
-    return 0;
-}
-
-static int s_byid_grow(td_cluster *self)
-{
-    size_t cap = self->byid_cap ? self->byid_cap * 2 : 1024;
-    td_cidx *t = calloc(cap, sizeof *t);
-    if (!t)
-        return -1;
-    for (size_t i = 0; i < self->byid_cap; i++) {
-        if (!self->byid[i].h)
-            continue;
-        size_t j = self->byid[i].h & (cap - 1);
-        while (t[j].h)
-            j = (j + 1) & (cap - 1);
-        t[j] = self->byid[i];
-    }
-    free(self->byid);
-    self->byid = t;
-    self->byid_cap = cap;
-    return 0;
-}
-
-static td_cidx *s_byid_slot(td_cluster *self, const char *id, bool add)
-{
-    uint64_t h = td_cluster_hash(id, strlen(id));
-    if (add && 2 * (self->byid_used + 1) > self->byid_cap && s_byid_grow(self) != 0)
-        return NULL;
-    if (!self->byid_cap)
-        return NULL;
-    size_t j = h & (self->byid_cap - 1);
-    while (self->byid[j].h) {
-        if (self->byid[j].h == h && strcmp(self->slots[self->byid[j].slot].id, id) == 0)
-            return &self->byid[j];
-        j = (j + 1) & (self->byid_cap - 1);
-    }
-    if (!add)
-        return NULL;
-    self->byid[j].h = h;
-    self->byid[j].slot = UINT32_MAX;
-    self->byid_used++;
-    return &self->byid[j];
-}
-
-/* Rebuild postings and the id table from the live slots. */
-static int s_compact(td_cluster *self)
-{
-    size_t w = 0;
-    for (size_t i = 0; i < self->n_slots; i++)
-        if (self->meta[i].live) {
-            if (w != i) {
-                self->slots[w] = self->slots[i];
-                self->meta[w] = self->meta[i];
-            }
-            w++;
-        }
-    self->n_slots = w;
-    self->n_dead = 0;
-    self->gen++;
-    for (size_t i = 0; i < self->post_cap; i++)
-        free(self->post[i].ids);
-    free(self->post);
-    free(self->byid);
-    self->post = NULL;
-    self->byid = NULL;
-    self->post_cap = self->post_used = self->post_total = 0;
-    self->byid_cap = self->byid_used = 0;
-    for (size_t i = 0; i < w; i++) {
-        td_cslot *s = &self->slots[i];
-        td_cidx *x = s_byid_slot(self, s->id, true);
-        if (!x)
-            return -1;
-        x->slot = (uint32_t)i;
-        for (size_t k = 0; k < s->n_terms; k++)
-            if (s_post_add(self, s->tv[k].h, (uint32_t)i) != 0)
-                return -1;
-        for (size_t k = 0; k < s->n_ents; k++)
-            if (s_post_add(self, s->ev[k].h, (uint32_t)i) != 0)
-                return -1;
-    }
-    return 0;
-}
-
-int64_t td_cluster_index_horizon(const td_cluster *self)
-{
-    if (self->clock == TD_TIME_NONE)
-        return TD_TIME_NONE;
-    return self->clock - (int64_t)(self->o.story_window_h * HOUR_MS);
-}
-
-static void s_evict(td_cluster *self)
-{
-    int64_t horizon = td_cluster_index_horizon(self);
-    if (horizon == TD_TIME_NONE)
-        return;
-    for (size_t i = 0; i < self->n_slots; i++) {
-        td_cmeta *m = &self->meta[i];
-        if (m->live && m->last < horizon) {
-            m->live = false;
-            self->n_dead++;
-        }
-    }
-    size_t live_terms = (self->n_slots - self->n_dead) * (TD_CLUSTER_TERMS + TD_CLUSTER_ENTS);
-    if ((self->n_dead > 1024 && self->n_dead * 2 > self->n_slots) ||
-        self->post_total > 4 * live_terms + 65536) {
-        if (s_compact(self) != 0) {
-            td_warn("candidate index: out of memory while compacting; rebuilding");
-            td_cluster_index_clear(self);
-        }
-    }
-}
-
-void td_cluster_index_tick(td_cluster *self, int64_t t)
-{
-    if (t != TD_TIME_NONE && (self->clock == TD_TIME_NONE || t > self->clock))
-        self->clock = t;
-    if (++self->ops % EVICT_EVERY == 0)
-        s_evict(self);
-}
-
-/* A small set of hashes (the terms a slot had before a change). */
-#define HSET_CAP 512   /* > 2 x (TD_CLUSTER_TERMS + TD_CLUSTER_ENTS) */
-static void s_hset_add(uint64_t *set, uint64_t h)
-{
-    size_t j = h & (HSET_CAP - 1);
-    while (set[j] && set[j] != h)
-        j = (j + 1) & (HSET_CAP - 1);
-    set[j] = h;
-}
-static bool s_hset_has(const uint64_t *set, uint64_t h)
-{
-    for (size_t j = h & (HSET_CAP - 1); set[j]; j = (j + 1) & (HSET_CAP - 1))
-        if (set[j] == h)
-            return true;
-    return false;
-}
-
-int td_cluster_index_set(td_cluster *self, const td_cstate *st)
-{
-    if (!st->id || strlen(st->id) >= TD_CLUSTER_ID)
-        return 0; /* such an id cannot be a candidate; it still works from LMDB */
-    self->gen++;
-    td_cidx *x = s_byid_slot(self, st->id, true);
-    if (!x)
-        return -1;
-    td_cslot *s;
-    td_cmeta *m;
-    bool fresh = x->slot == UINT32_MAX;
-    /* the hashes the slot had: terms and entities apart (a term and an
-     * entity never share a hash: their keys differ in the first byte) */
-    uint64_t had_t[HSET_CAP], had_e[HSET_CAP];
-    if (fresh) {
-        if (self->n_slots == self->cap_slots) {
-            size_t cap = self->cap_slots ? self->cap_slots * 2 : 256;
-            td_cslot *n = realloc(self->slots, cap * sizeof *n);
-            if (!n)
-                return -1;
-            self->slots = n;
-            td_cmeta *nm = realloc(self->meta, cap * sizeof *nm);
-            if (!nm)
-                return -1;
-            self->meta = nm;
-            self->cap_slots = cap;
-        }
-        x->slot = (uint32_t)self->n_slots++;
-        s = &self->slots[x->slot];
-        m = &self->meta[x->slot];
-        memset(s, 0, sizeof *s);
-        memset(m, 0, sizeof *m);
-    } else {
-        s = &self->slots[x->slot];
-        m = &self->meta[x->slot];
-        if (!m->live)
-            self->n_dead--;
-        memset(had_t, 0, sizeof had_t);
-        memset(had_e, 0, sizeof had_e);
-        for (size_t k = 0; k < s->n_terms; k++)
-            s_hset_add(had_t, s->tv[k].h);
-        for (size_t k = 0; k < s->n_ents; k++)
-            s_hset_add(had_e, s->ev[k].h);
-    }
-    snprintf(s->id, sizeof s->id, "%s", st->id);
-    snprintf(s->story, sizeof s->story, "%s", st->story ? st->story : "");
-    m->first = st->first;
-    m->last = st->last;
-    m->live = true;
-    s->day = s_mode_day(st);
-    s->n_terms = (uint16_t)st->n_terms;
-    s->n_ents = (uint16_t)st->n_ents;
-    for (size_t i = 0; i < st->n_terms; i++) {
-        s->tv[i] = (td_chw){.h = st->terms[i].h, .w = st->terms[i].w};
-        s->tt[i] = (uint16_t)QBIT(s->tv[i].h);
-    }
-    for (size_t i = 0; i < st->n_ents; i++) {
-        s->ev[i] = (td_chw){.h = st->ents[i].h, .w = st->ents[i].w};
-        s->et[i] = (uint16_t)QBIT(s->ev[i].h);
-    }
-    s->lc = s_sumsq(s->tv, s->n_terms);
-    s->le = s_sumsq(s->ev, s->n_ents);
-    s->sq_lc = sqrt(s->lc);
-    s->sq_le = sqrt(s->le);
-    /* postings for the terms the slot did not have yet; stale ones of
-     * dropped terms stay until compaction (scores read the slot itself) */
-    uint32_t si = x->slot;
-    for (size_t i = 0; i < s->n_terms; i++)
-        if ((fresh || !s_hset_has(had_t, s->tv[i].h)) && s_post_add(self, s->tv[i].h, si) != 0)
-            return -1;
-    for (size_t i = 0; i < s->n_ents; i++)
-        if ((fresh || !s_hset_has(had_e, s->ev[i].h)) && s_post_add(self, s->ev[i].h, si) != 0)
-            return -1;
-    return 0;
-}
-
-void td_cluster_index_drop(td_cluster *self, const char *id)
-{
-    self->gen++;
-    td_cidx *x = s_byid_slot(self, id, false);
-    if (x && x->slot != UINT32_MAX && self->meta[x->slot].live) {
-        self->meta[x->slot].live = false;
-        self->n_dead++;
-    }
-}
-
 /* ---- candidates ------------------------------------------------------------ */
 
-/* The candidate slots of `v`: those within the event window of it (cand,
- * for td_cluster_best) and those within the story window (rcand, for
- * td_cluster_related), each in the order two passes with one window each
- * would find them, from one walk over the postings. */
+/* The entry of hash `h` in the loaded article (it is there: it is one of
+ * the article's). */
+static td_cq *s_q_find(const td_cluster *self, uint64_t h)
+{
+    size_t j = h & self->q_mask;
+    while (self->q[j].h && self->q[j].h != h)
+        j = (j + 1) & self->q_mask;
+    return &self->q[j];
+}
+
+/* One walk over the postings of `v`'s hashes (its query must be loaded)
+ * does two things:
+ *  - finds the candidate slots of `v`: those within the event window of it
+ *    (cand, for td_cluster_best) and those within the story window (rcand,
+ *    for td_cluster_related), from the postings of its heaviest terms and
+ *    its entities, each in the order two passes with one window each would
+ *    find them;
+ *  - sums, over the postings of all its hashes, its weights times those of
+ *    each event's centroid (wsum): the event's similarity without reading
+ *    its slot. Most postings of an article are of events
+ *    it hardly resembles, which scoring then passes over. */
 static void s_candidates(td_cluster *self, const td_cvec *v)
 {
     size_t n = 0, nr = 0;
@@ -573,27 +303,62 @@ static void s_candidates(td_cluster *self, const td_cvec *v)
             self->meta[i].stamp = 0;
         self->stamp = 1;
     }
+    uint32_t stamp = self->stamp;
+    float *sum = self->wsum;
+    if (self->n_slots)
+        memset(sum, 0, 2 * self->n_slots * sizeof *sum);
     double ew = self->o.event_window_h, sw = self->o.story_window_h;
     size_t nq = v->n_terms < QUERY_TERMS ? v->n_terms : QUERY_TERMS;
-    for (size_t k = 0; k < nq + v->n_ents; k++) {
-        uint64_t h = k < nq ? v->terms[k].h : v->ents[k - nq].h;
-        td_cpost *p = s_post_find(self, h);
-        if (!p || p->n > POSTING_MAX)
+    size_t nh = (size_t)v->n_terms + v->n_ents;
+    if (!self->post_cap || nh > VEC_MAX + EACC_CAP / 2)
+        nh = 0; /* nothing posted yet (or a vector not made here) */
+    /* the lists first, the table entries asked for a few hashes ahead and
+     * each list's start as it is found: every one is a cache miss, and
+     * they do not depend on each other */
+    td_cpost *lists[VEC_MAX + EACC_CAP / 2];
+    size_t mask = self->post_cap - 1;
+#define S_HASH(k) ((k) < v->n_terms ? v->terms[k].h : v->ents[(k) - v->n_terms].h)
+    for (size_t k = 0; k < nh && k < POST_AHEAD; k++)
+        __builtin_prefetch(&self->post[S_HASH(k) & mask]);
+    for (size_t k = 0; k < nh; k++) {
+        if (k + POST_AHEAD < nh)
+            __builtin_prefetch(&self->post[S_HASH(k + POST_AHEAD) & mask]);
+        lists[k] = td_cluster_post_find(self, S_HASH(k));
+        if (lists[k])
+            __builtin_prefetch(lists[k]->e);
+    }
+    for (size_t k = 0; k < nh; k++) {
+        uint64_t h = S_HASH(k);
+        td_cpost *p = lists[k];
+        if (!p)
+            continue;
+        td_cq *q = s_q_find(self, h);
+        /* a hash twice in the article (a term's and an entity's, were
+         * their hashes ever to meet) is summed once, as s_sim counts it */
+        if (q->walk != (uint16_t)stamp) {
+            q->walk = (uint16_t)stamp;
+            float qw = q->w;
+            for (uint32_t i = 0; i < p->n; i++)
+                sum[p->e[i].ix] += qw * p->e[i].w;
+        }
+        if (!((k < nq || k >= v->n_terms) && p->n <= POSTING_MAX))
             continue;
         for (uint32_t i = 0; i < p->n && (n < CANDIDATES_MAX || nr < CANDIDATES_MAX); i++) {
-            td_cmeta *m = &self->meta[p->ids[i]];
-            if (m->stamp == self->stamp)
+            uint32_t si = CPE_SLOT(p->e[i].ix);
+            td_cmeta *m = &self->meta[si];
+            if (m->stamp == stamp)
                 continue;
-            m->stamp = self->stamp;
+            m->stamp = stamp;
             if (!m->live)
                 continue;
             double gap = s_gap_h(v->t, m->first, m->last);
             if (gap <= ew && n < CANDIDATES_MAX)
-                self->cand[n++] = p->ids[i];
+                self->cand[n++] = si;
             if (gap <= sw && nr < CANDIDATES_MAX)
-                self->rcand[nr++] = p->ids[i];
+                self->rcand[nr++] = si;
         }
     }
+#undef S_HASH
     self->n_cand = n;
     self->n_rcand = nr;
     self->cand_vec = v->gen;
@@ -647,11 +412,39 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
     td_cmeta *bm = NULL, *sm = NULL;
     self->second[0] = '\0';
     self->second_score = self->second_cos = 0;
+    /* Each candidate's score from the walk's sums, within a slack of its
+     * exact score: one that cannot reach the second-highest lower bound
+     * has two candidates above it, and so is neither the best nor the
+     * runner-up; only the others are scored from their slots (as before,
+     * in candidate order, so ties go as they always did). */
+    double lo1 = -HUGE_VAL, lo2 = -HUGE_VAL;
     for (size_t i = 0; i < n; i++) {
+        const td_cslot *s = &self->slots[self->cand[i]];
+        const td_cmeta *m = &self->meta[self->cand[i]];
+        if (i + 1 < n)
+            __builtin_prefetch(&self->slots[self->cand[i + 1]]);
+        s_cent c = s_slot_cent(s, m);
+        double time, date;
+        double f = s_time_date(self, v, &c, &time, &date);
+        double sc = s_sim_walked(self, v, self->cand[i]) * f, slack = self->q_slack * fabs(f);
+        self->cand_hi[i] = sc + slack;
+        if (sc - slack > lo1) {
+            lo2 = lo1;
+            lo1 = sc - slack;
+        } else if (sc - slack > lo2) {
+            lo2 = sc - slack;
+        }
+    }
+    size_t next = 0;
+    while (next < n && self->cand_hi[next] < lo2)
+        next++;
+    for (size_t i = next; i < n; i = next) {
         td_cslot *s = &self->slots[self->cand[i]];
         td_cmeta *m = &self->meta[self->cand[i]];
-        if (i + 1 < n)
-            s_prefetch(&self->slots[self->cand[i + 1]]);
+        for (next = i + 1; next < n && self->cand_hi[next] < lo2; next++)
+            ;
+        if (next < n)
+            s_prefetch(&self->slots[self->cand[next]]);
         td_cscore sc;
         s_cent c = s_slot_cent(s, m);
         /* an event whose score cannot pass the runner-up's (sim is at most
@@ -690,9 +483,9 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
         double gap = 0;
         if (bm->first != TD_TIME_NONE && sm->first != TD_TIME_NONE) {
             if (sm->first > bm->last)
-                gap = (double)(sm->first - bm->last) / HOUR_MS;
+                gap = (double)(sm->first - bm->last) / TD_HOUR_MS;
             else if (bm->first > sm->last)
-                gap = (double)(bm->first - sm->last) / HOUR_MS;
+                gap = (double)(bm->first - sm->last) / TD_HOUR_MS;
         }
         double tau = self->o.time_tau_h;
         self->second_cos = s_slot_cos(bs, ss) *
@@ -702,7 +495,7 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
     /* a late article: the events of its time may have left the window, so
      * read them from the event_time index around its own time */
     int64_t horizon = td_cluster_index_horizon(self);
-    int64_t ew = (int64_t)(self->o.event_window_h * HOUR_MS);
+    int64_t ew = (int64_t)(self->o.event_window_h * TD_HOUR_MS);
     if (v->t != TD_TIME_NONE && horizon != TD_TIME_NONE && v->t - ew < horizon) {
         td_cur *cur;
         td_db_rc rc = td_cur_open(txn, TD_DBI_EVENT_TIME, &cur);
@@ -711,7 +504,7 @@ td_db_rc td_cluster_best(td_cluster *self, td_txn *txn, const td_cvec *v, td_are
         unsigned char key[8];
         td_db_timekey(v->t - ew, NULL, key, sizeof key);
         td_val k, val;
-        int64_t until = v->t + (int64_t)(self->o.story_window_h * HOUR_MS);
+        int64_t until = v->t + (int64_t)(self->o.story_window_h * TD_HOUR_MS);
         size_t seen = 0;
         for (rc = td_cur_seek(cur, key, 8, &k, &val); rc == TD_DB_OK && seen < COLD_MAX;
              rc = td_cur_next(cur, &k, &val), seen++) {
@@ -765,26 +558,29 @@ int td_cluster_related(td_cluster *self, td_txn *txn, const td_cvec *v, const ch
     /* the similarity does not depend on time: the candidates td_cluster_best
      * just scored for this same vector keep theirs while no slot changed */
     bool reuse = v->gen && v->gen == self->sim_vec && self->gen == self->sim_gen;
-    /* td_cluster_best's pass found these candidates too */
-    if (!(v->gen && v->gen == self->cand_vec && self->gen == self->cand_gen))
-        s_candidates(self, v);
     if (s_query_load(self, v) != 0)
         return -1;
+    /* td_cluster_best's walk found these candidates, and summed, too */
+    if (!(v->gen && v->gen == self->cand_vec && self->gen == self->cand_gen))
+        s_candidates(self, v);
     size_t n = self->n_rcand, k = 0;
+    double least = self->o.story_threshold;
     for (size_t i = 0; i < n; i++) {
         td_cslot *s = &self->slots[self->rcand[i]];
+        const td_cmeta *m = &self->meta[self->rcand[i]];
         if (i + 1 < n)
-            s_prefetch(&self->slots[self->rcand[i + 1]]);
-        if (exclude && strcmp(s->id, exclude) == 0)
-            continue;
+            __builtin_prefetch(&self->slots[self->rcand[i + 1]]);
         td_cscore sc;
         if (reuse && s->sim_stamp == self->sim_stamp) {
             sc.sim = s->sim;
         } else {
-            s_cent c = s_slot_cent(s, &self->meta[self->rcand[i]]);
+            /* one that cannot reach the threshold is not scored */
+            if (s_sim_walked(self, v, self->rcand[i]) + self->q_slack < least)
+                continue;
+            s_cent c = s_slot_cent(s, m);
             s_sim(self, v, &c, &sc);
         }
-        if (sc.sim < self->o.story_threshold)
+        if (sc.sim < least || (exclude && strcmp(s->id, exclude) == 0))
             continue;
         /* insertion into the top `max`, best first */
         size_t at = k < max ? k : max;

@@ -26,9 +26,19 @@
 #define QBITS 16384          /* bits of the article's hash filter (2 KiB) */
 #define SORT_MAX 640   /* > VEC_MAX + TD_CLUSTER_TERMS: vectors sorted on the stack */
 
+/* One posting: where its product with the article's weight is summed
+ * (2 x the event's slot, + 1 when the hash is one of its entities) and the
+ * weight the hash has in the event's centroid (0 once the hash left the
+ * centroid; the entry stays until compaction). */
+typedef struct {
+    uint32_t ix;
+    float w;
+} td_cpe;
+#define CPE_SLOT(ix) ((ix) >> 1)
+
 typedef struct {
     uint64_t h;
-    uint32_t *ids;
+    td_cpe *e;
     uint32_t n, cap;
 } td_cpost;
 
@@ -46,12 +56,12 @@ typedef struct {
     float w;
 } td_chw;
 
-/* An event in the window: its centroid as a filter tag per term (what
- * scoring reads first), hash and weight per term, and its norms; 2.4 KiB
- * (a td_cterm per term made it 5.2 KiB). */
+/* An event in the window: its norms, its centroid as a filter tag per term
+ * (what exact scoring reads first), hash and weight per term, and where
+ * its postings are; 2.9 KiB (a td_cterm per term made the centroid alone
+ * 5.2 KiB). */
 typedef struct {
-    char id[TD_CLUSTER_ID];
-    char story[TD_CLUSTER_ID];
+    /* first: what the score from the walk's sums reads (one cache line) */
     int32_t day;
     uint32_t sim_stamp;      /* == td_cluster.sim_stamp: `sim` is the last best's */
     double sim;
@@ -62,6 +72,11 @@ typedef struct {
     uint16_t et[TD_CLUSTER_ENTS];
     td_chw tv[TD_CLUSTER_TERMS];       /* hash and weight side by side: a term */
     td_chw ev[TD_CLUSTER_ENTS];        /* that passes the filter costs one miss */
+    char id[TD_CLUSTER_ID];
+    char story[TD_CLUSTER_ID];
+    /* where each term's and entity's posting is in its list (to update its
+     * weight in place when the centroid changes) */
+    uint32_t tpos[TD_CLUSTER_TERMS], epos[TD_CLUSTER_ENTS];
 } td_cslot;
 
 typedef struct {
@@ -73,7 +88,8 @@ typedef struct {
 typedef struct {
     uint64_t h;
     float w;
-    uint32_t title;
+    uint16_t title;
+    uint16_t walk;     /* (uint16_t)td_cluster.stamp: its postings were summed */
 } td_cq;
 
 /* One distinct term (or entity) of the article being vectorised. An entry
@@ -98,6 +114,11 @@ struct td_cluster {
     td_df *df;               /* document frequencies (in memory, see dfstats.h) */
     td_cslot *slots;
     td_cmeta *meta;            /* parallel to slots */
+    /* per slot, parallel to slots: the products of the last walk's article
+     * and the event's centroid, summed from the postings, for terms (even
+     * index) and entities (odd): its similarity without reading the slot,
+     * up to float rounding */
+    float *wsum;
     size_t n_slots, cap_slots, n_dead;
     td_cpost *post;            /* term -> slots (open addressing, h = 0 empty) */
     size_t post_cap, post_used, post_total;
@@ -120,9 +141,12 @@ struct td_cluster {
     uint64_t q_vec;
     double q_lt, q_tau, q_thr;
     double q_simmax;         /* no similarity of the article exceeds this */
+    double q_slack;          /* a similarity from the walk's float sums is
+                              * within this of s_sim's */
     /* candidates of the last pass for vector cand_vec (slot generation
      * cand_gen): within the event window, and within the story window */
     uint32_t *cand, *rcand;
+    double *cand_hi;         /* per candidate: no score above this (scratch) */
     size_t n_cand, n_rcand;
     uint64_t cand_vec, cand_gen;
     double log_half[LOG_HALVES + 1];  /* log(k / 2): term frequencies are sums of
@@ -148,12 +172,48 @@ static inline uint64_t td_cluster_hash(const void *p, size_t n)
     return h ? h : 1;
 }
 
+#define TD_HOUR_MS 3600000.0
+#define TD_QBIT(h) ((h) >> 50)  /* a hash's bit in the article's filter (tables use
+                                 * the low bits) */
+
+/* The posting list of hash `h`, NULL when no event in the window has it. */
+static inline td_cpost *td_cluster_post_find(const td_cluster *self, uint64_t h)
+{
+    if (!self->post_cap)
+        return NULL;
+    for (size_t j = h & (self->post_cap - 1); self->post[j].h;
+         j = (j + 1) & (self->post_cap - 1))
+        if (self->post[j].h == h)
+            return &self->post[j];
+    return NULL;
+}
+
+/* Sum of squared weights. */
+static inline double td_cluster_sumsq(const td_chw *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)v[i].w * v[i].w;
+    return s;
+}
+
+/* The day most of an event's articles are dated (INT32_MIN: none). */
+static inline int32_t td_cluster_mode_day(const td_cstate *s)
+{
+    int32_t best = INT32_MIN;
+    uint32_t bc = 0;
+    for (size_t i = 0; i < s->n_days; i++)
+        if (s->day_counts[i] > bc)
+            bc = s->day_counts[i], best = s->days[i];
+    return best;
+}
+
 /* cluster_vec.c: sort a vector by weight, heaviest first, stably; `perm`
  * (may be NULL) receives each new position's old index (UINT32_MAX when
  * not known); only the first `limit` positions are written. */
 void td_cluster_sort_w(td_cterm *v, size_t n, uint32_t *perm, size_t limit);
 
-/* cluster_index.c: the candidate index. clear drops it all (it is read
+/* cluster_window.c: the candidate index. clear drops it all (it is read
  * back from LMDB by td_cluster_ready); horizon is the oldest last activity
  * an indexed event may have (TD_TIME_NONE before any event); set puts an
  * event's state in its slot (-1: out of memory, the index is then

@@ -30,7 +30,30 @@ typedef struct {
     td_arena *arena;
     td_cstate st[N_EVENTS];
     char ids[N_EVENTS][16];
+    /* every hash each event's centroid ever had: the index's postings of
+     * hashes a centroid dropped stay until compaction (none here), and
+     * still find the event as a candidate */
+    uint64_t ever[N_EVENTS][1024];
+    size_t n_ever[N_EVENTS];
+    uint64_t vec_gen;
 } s_fx;
+
+static void s_ever_add(s_fx *fx, int e, uint64_t h)
+{
+    for (size_t i = 0; i < fx->n_ever[e]; i++)
+        if (fx->ever[e][i] == h)
+            return;
+    assert_true(fx->n_ever[e] < sizeof fx->ever[e] / sizeof fx->ever[e][0]);
+    fx->ever[e][fx->n_ever[e]++] = h;
+}
+
+static void s_ever_note(s_fx *fx, int e)
+{
+    for (size_t i = 0; i < fx->st[e].n_terms; i++)
+        s_ever_add(fx, e, fx->st[e].terms[i].h);
+    for (size_t i = 0; i < fx->st[e].n_ents; i++)
+        s_ever_add(fx, e, fx->st[e].ents[i].h);
+}
 
 static uint64_t s_rng = 0x9E3779B97F4A7C15ull;
 static uint64_t s_next(void)
@@ -108,7 +131,47 @@ static td_db_rc s_put_events(td_txn *txn, void *arg)
         for (size_t i = 0; i < s->n_ents; i++)
             s->ents[i] = (td_cterm){.h = s_term(1000 + (unsigned)(s_next() % 20)) + i,
                                     .w = 1.0f};
+        s_ever_note(fx, e);
         if ((rc = td_cluster_put(fx->cl, txn, s)) != TD_DB_OK)
+            return rc;
+    }
+    return TD_DB_OK;
+}
+
+static bool s_has_term(const td_cstate *s, uint64_t h)
+{
+    for (size_t k = 0; k < s->n_terms; k++)
+        if (s->terms[k].h == h)
+            return true;
+    return false;
+}
+
+/* Change every centroid as merges do: weights of kept terms move, a
+ * fifth of the terms leave and others (some that left before) come in,
+ * one entity is swapped; the index updates its slots and postings. */
+static td_db_rc s_change_events(td_txn *txn, void *arg)
+{
+    s_fx *fx = arg;
+    for (int e = 0; e < N_EVENTS; e++) {
+        td_cstate *s = &fx->st[e];
+        size_t w = 0;
+        for (size_t i = 0; i < s->n_terms; i++) {
+            if (s_next() % 5 == 0)
+                continue;
+            s->terms[w] = s->terms[i];
+            s->terms[w++].w *= 0.5f + (float)(s_next() % 100) / 100.0f;
+        }
+        s->n_terms = w;
+        while (s->n_terms < TD_CLUSTER_TERMS) {
+            uint64_t h = s_term((unsigned)(s_next() % 300));
+            if (!s_has_term(s, h))
+                s->terms[s->n_terms++] = (td_cterm){.h = h, .w = 0.5f + (float)(s_next() % 300) / 100.0f};
+        }
+        s->ents[s_next() % s->n_ents].h = s_term(1000 + (unsigned)(s_next() % 20)) + 7;
+        s->last += HOUR;
+        s_ever_note(fx, e);
+        td_db_rc rc = td_cluster_put(fx->cl, txn, s);
+        if (rc != TD_DB_OK)
             return rc;
     }
     return TD_DB_OK;
@@ -145,19 +208,19 @@ typedef struct {
     int related;  /* checks where related events were found */
 } s_check;
 
-/* Event e is a candidate of v: it shares one of v's 32 heaviest terms or
- * an entity (how the index finds candidates). */
-static bool s_candidate(const td_cstate *s, const td_cvec *v)
+/* Event e is a candidate of v: it has (or had) one of v's 32 heaviest
+ * terms or an entity of v (how the index finds candidates). */
+static bool s_candidate(const s_fx *fx, int e, const td_cvec *v)
 {
     size_t nq = v->n_terms < 32 ? v->n_terms : 32;
-    for (size_t i = 0; i < s->n_terms; i++)
+    for (size_t i = 0; i < fx->n_ever[e]; i++) {
         for (size_t j = 0; j < nq; j++)
-            if (s->terms[i].h == v->terms[j].h)
+            if (fx->ever[e][i] == v->terms[j].h)
                 return true;
-    for (size_t i = 0; i < s->n_ents; i++)
         for (size_t j = 0; j < v->n_ents; j++)
-            if (s->ents[i].h == v->ents[j].h)
+            if (fx->ever[e][i] == v->ents[j].h)
                 return true;
+    }
     return false;
 }
 
@@ -177,7 +240,7 @@ static td_db_rc s_check_body(td_txn *txn, void *arg)
     const char *top_id = NULL, *second_id = NULL;
     size_t within = 0;
     for (int e = 0; e < N_EVENTS; e++) {
-        if (!s_candidate(&fx->st[e], c->v))
+        if (!s_candidate(fx, e, c->v))
             continue;
         td_cscore sc;
         td_cluster_score(fx->cl, c->v, &fx->st[e], &sc);
@@ -232,7 +295,7 @@ static td_db_rc s_check_body(td_txn *txn, void *arg)
     double thr = td_cluster_opts_of(fx->cl)->story_threshold;
     size_t above = 0;
     for (int e = 0; e < N_EVENTS; e++) {
-        if (!s_candidate(&fx->st[e], c->v))
+        if (!s_candidate(fx, e, c->v))
             continue;
         td_cscore sc;
         td_cluster_score(fx->cl, c->v, &fx->st[e], &sc);
@@ -248,13 +311,11 @@ static td_db_rc s_check_body(td_txn *txn, void *arg)
     return TD_DB_OK;
 }
 
-static void test_index_scores_equal_stored_scores(void **state)
+/* Score articles of few and of many words, early, in the middle and late
+ * in the events' span (far events then cannot pass the runner-up) against
+ * the index, checking each against the stored states. */
+static void s_check_articles(s_fx *fx)
 {
-    s_fx *fx = *state;
-    assert_int_equal(td_db_write(fx->db, s_put_events, fx), TD_DB_OK);
-    td_cluster_committed(fx->cl);
-    /* articles of few and of many words, early, in the middle and late in
-     * the events' span (far events then cannot pass the runner-up) */
     size_t sizes[] = {4, 12, 40, 120, 300};
     int64_t times[] = {T0, T0 + 30 * HOUR, T0 + 70 * HOUR};
     static td_cterm terms[300], ents[1];
@@ -263,6 +324,7 @@ static void test_index_scores_equal_stored_scores(void **state)
         for (size_t j = 0; j < sizeof times / sizeof times[0]; j++) {
             td_cvec v;
             s_vector(&v, terms, sizes[i], ents, times[j]);
+            v.gen = ++fx->vec_gen;
             s_check c = {fx, &v, 0, 0};
             assert_int_equal(td_db_write(fx->db, s_check_body, &c), TD_DB_OK);
             merges += c.merges;
@@ -275,10 +337,35 @@ static void test_index_scores_equal_stored_scores(void **state)
     assert_true(related > 0);
 }
 
+static void test_index_scores_equal_stored_scores(void **state)
+{
+    s_fx *fx = *state;
+    assert_int_equal(td_db_write(fx->db, s_put_events, fx), TD_DB_OK);
+    td_cluster_committed(fx->cl);
+    s_check_articles(fx);
+}
+
+/* Scores come from the postings' weights first (only events that may win
+ * are scored from their slots): after centroids change, those weights must
+ * be the centroids' new ones, and dropped terms must weigh nothing. */
+static void test_scores_follow_centroid_changes(void **state)
+{
+    s_fx *fx = *state;
+    assert_int_equal(td_db_write(fx->db, s_put_events, fx), TD_DB_OK);
+    td_cluster_committed(fx->cl);
+    for (int round = 0; round < 4; round++) {
+        assert_int_equal(td_db_write(fx->db, s_change_events, fx), TD_DB_OK);
+        td_cluster_committed(fx->cl);
+        s_check_articles(fx);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_index_scores_equal_stored_scores, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_scores_follow_centroid_changes, s_setup,
                                         s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
