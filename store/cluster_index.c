@@ -309,19 +309,19 @@ static void s_candidates(td_cluster *self, const td_cvec *v)
         memset(sum, 0, 2 * self->n_slots * sizeof *sum);
     double ew = self->o.event_window_h, sw = self->o.story_window_h;
     size_t nq = v->n_terms < QUERY_TERMS ? v->n_terms : QUERY_TERMS;
-    size_t nh = (size_t)v->n_terms + v->n_ents;
-    if (!self->post_cap || nh > VEC_MAX + EACC_CAP / 2)
-        nh = 0; /* nothing posted yet (or a vector not made here) */
+    size_t nh = self->post_cap ? (size_t)v->n_terms + v->n_ents : 0;
     /* the lists first, the table entries asked for a few hashes ahead and
      * each list's start as it is found: every one is a cache miss, and
-     * they do not depend on each other */
+     * they do not depend on each other (a vector longer than the ones
+     * td_cluster_vectorize makes looks the rest up as it goes) */
     td_cpost *lists[VEC_MAX + EACC_CAP / 2];
+    size_t nl = nh < sizeof lists / sizeof lists[0] ? nh : sizeof lists / sizeof lists[0];
     size_t mask = self->post_cap - 1;
 #define S_HASH(k) ((k) < v->n_terms ? v->terms[k].h : v->ents[(k) - v->n_terms].h)
-    for (size_t k = 0; k < nh && k < POST_AHEAD; k++)
+    for (size_t k = 0; k < nl && k < POST_AHEAD; k++)
         __builtin_prefetch(&self->post[S_HASH(k) & mask]);
-    for (size_t k = 0; k < nh; k++) {
-        if (k + POST_AHEAD < nh)
+    for (size_t k = 0; k < nl; k++) {
+        if (k + POST_AHEAD < nl)
             __builtin_prefetch(&self->post[S_HASH(k + POST_AHEAD) & mask]);
         lists[k] = td_cluster_post_find(self, S_HASH(k));
         if (lists[k])
@@ -329,7 +329,7 @@ static void s_candidates(td_cluster *self, const td_cvec *v)
     }
     for (size_t k = 0; k < nh; k++) {
         uint64_t h = S_HASH(k);
-        td_cpost *p = lists[k];
+        td_cpost *p = k < nl ? lists[k] : td_cluster_post_find(self, h);
         if (!p)
             continue;
         td_cq *q = s_q_find(self, h);

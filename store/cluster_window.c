@@ -59,7 +59,6 @@ static int s_post_grow(td_cluster *self)
     return 0;
 }
 
-
 /* Post sum index `ix` (td_cpe) under `h` with weight `w`:
  * the entry's position in the list, -1 when out of memory. A stale entry
  * of the same slot at the end of the list (the hash left the centroid and
