@@ -150,7 +150,7 @@ static s_put_fn s_put = mdb_put;
 static s_commit_fn s_commit = mdb_txn_commit;
 static char s_fault_path[1024];
 
-typedef enum { FAULT_NONE = 0, FAULT_COMMIT, FAULT_PUT, FAULT_HOLD } s_fault;
+typedef enum { FAULT_NONE = 0, FAULT_COMMIT, FAULT_PUT, FAULT_HOLD, FAULT_INDEX } s_fault;
 
 static s_fault s_fault_read(long *arg)
 {
@@ -166,6 +166,8 @@ static s_fault s_fault_read(long *arg)
         return FAULT_COMMIT;
     if (strncmp(buf, "put", 3) == 0)
         return FAULT_PUT;
+    if (strncmp(buf, "index", 5) == 0)
+        return FAULT_INDEX;   /* cursor puts only: the search index's writes */
     if (strncmp(buf, "hold", 4) == 0) {
         *arg = strtol(buf + 4, NULL, 10);
         return FAULT_HOLD;
@@ -516,6 +518,34 @@ static td_db_rc s_note(td_txn *t, int mrc, const char *what)
     return s_rc(mrc);
 }
 
+td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg)
+{
+    if (!txn->write || txn->failed)
+        return txn->failed ? s_rc(txn->failed) : TD_DB_ERROR;
+    MDB_txn *parent = txn->txn, *child;
+    int mrc = mdb_txn_begin(txn->db->env, parent, 0, &child);
+    if (mrc)
+        return s_note(txn, mrc, "cannot begin nested transaction");
+    /* the same handle, on the child until it ends: counters stay cached in
+     * it and are written by the outermost commit */
+    txn->txn = child;
+    td_db_rc rc = fn(txn, arg);
+    if (txn->failed)
+        rc = s_rc(txn->failed);
+    txn->txn = parent;
+    if (rc != TD_DB_OK) {
+        mdb_txn_abort(child);
+        /* what fn changed in memory is not undone: the whole transaction
+         * must fail */
+        if (!txn->failed)
+            txn->failed = MDB_BAD_TXN;
+        return rc;
+    }
+    if ((mrc = mdb_txn_commit(child)) != MDB_SUCCESS)
+        return s_note(txn, mrc, "cannot commit nested transaction");
+    return TD_DB_OK;
+}
+
 static td_db_rc s_ctr_flush(td_txn *t)
 {
     td_db *db = t->db;
@@ -836,8 +866,11 @@ td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const vo
     if (rc)
         return rc;
     long arg;
-    if (td_db_faults_armed() && s_fault_read(&arg) == FAULT_PUT)
+    s_fault fault = td_db_faults_armed() ? s_fault_read(&arg) : FAULT_NONE;
+    if (fault == FAULT_PUT)
         return s_note(t, ENOSPC, "mdb_cursor_put");   /* as s_faulty_put */
+    if (fault == FAULT_INDEX)
+        return s_note(t, EIO, "mdb_cursor_put");
     MDB_val kk = s_mv(k, klen), v = s_mv(val, vlen);
     return s_note(t, mdb_cursor_put((MDB_cursor *)cur, &kk, &v, current ? MDB_CURRENT : 0),
                   "mdb_cursor_put");

@@ -188,6 +188,16 @@ typedef td_db_rc (*td_db_write_fn)(td_txn *txn, void *arg);
  * TD_DB_NOSPACE when the disk is full). */
 td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg);
 
+/* Run `fn` in a transaction nested in write transaction `txn` (through
+ * the same handle): its writes join txn's when fn returns TD_DB_OK and the
+ * child commits; otherwise they are dropped and txn fails as a whole.
+ * LMDB keeps a transaction's dirty pages in a sorted array, so every page
+ * dirtied moves the array's tail: one transaction of N pages costs O(N^2),
+ * while a child's pages join its parent's in one linear merge. Writes of
+ * tens of thousands of pages (the search index flush) go in children of a
+ * few thousand each. Cursors opened in fn must be closed in fn. */
+td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg);
+
 /* Begin a read-only snapshot (adopts a map grown by the writer). */
 td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p);
 

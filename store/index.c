@@ -13,6 +13,7 @@
 
 #define BATCH_ARENA ((size_t)2 << 30)  /* postings of one batch */
 #define MAX_ENTITIES 64                /* entity terms per article */
+#define FLUSH_CHUNK 1024               /* terms per nested transaction of a flush */
 
 /* One term of the batch: its postings in docno order. */
 typedef struct {
@@ -48,8 +49,15 @@ struct td_index {
     uint32_t attempt_first;  /* the attempt's first docno */
     s_term *del;             /* the deleted list's term, once pushed */
     uint32_t del_base;       /* its postings when the attempt began */
-    bool retired, flushed;   /* what the current attempt did */
+    bool retired, del_flushed;   /* what the current attempt did */
     size_t list_bytes;       /* of the terms' posting arrays */
+    /* a flush in parts (td_index_flush_part): the held terms in key order
+     * and the first one not on disk; dropped by an attempt that adds */
+    s_term **order;
+    size_t norder, next;
+    size_t part_end;         /* where the current attempt's part ends */
+    bool part_last;          /* the current attempt writes the last part */
+    struct s_flush *fl;      /* the flush's scratch (below) */
 };
 
 static uint32_t s_hash(const char *s, size_t n)
@@ -59,6 +67,8 @@ static uint32_t s_hash(const char *s, size_t n)
         h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h;
 }
+
+static void s_flush_free(struct s_flush *f);
 
 td_index *td_index_new(void)
 {
@@ -105,8 +115,18 @@ void td_index_destroy(td_index **self_p)
     free(self->local);
     free(self->lidx);
     free(self->lterm);
+    free(self->order);
+    s_flush_free(self->fl);
     free(self);
     *self_p = NULL;
+}
+
+static void s_order_drop(td_index *self)
+{
+    free(self->order);
+    self->order = NULL;
+    self->norder = self->next = self->part_end = 0;
+    self->part_last = false;
 }
 
 void td_index_reset(td_index *self)
@@ -118,7 +138,8 @@ void td_index_reset(td_index *self)
     self->held_docs = self->attempt_docs = 0;
     self->del = NULL;
     self->del_base = 0;
-    self->retired = self->flushed = false;
+    self->retired = self->del_flushed = false;
+    s_order_drop(self);
 }
 
 /* Drop what a failed attempt gathered: its documents' postings (docnos from
@@ -144,19 +165,35 @@ void td_index_begin(td_index *self)
     if (self->attempt_docs || self->retired)
         s_rollback(self);
     self->attempt_docs = 0;
-    self->retired = self->flushed = false;
+    self->retired = self->del_flushed = false;
     self->del_base = self->del ? self->del->n : 0;
+    /* the attempt may add postings and terms: a flush in parts that did
+     * not finish starts again from the terms still holding postings */
+    s_order_drop(self);
+}
+
+/* A term's postings are on disk: forget them (the term stays, empty). */
+static void s_term_clear(td_index *self, s_term *t)
+{
+    free(t->p);
+    self->list_bytes -= (size_t)t->cap * sizeof *t->p;
+    t->p = NULL;
+    t->n = t->cap = 0;
 }
 
 void td_index_committed(td_index *self)
 {
-    if (self->flushed) {
-        td_index_reset(self);
-        return;
-    }
+    if (self->del_flushed)
+        s_term_clear(self, self->del);
+    self->del_flushed = self->retired = false;
     self->held_docs += self->attempt_docs;
     self->attempt_docs = 0;
-    self->retired = false;
+    if (self->part_last) {
+        td_index_reset(self);   /* everything held is on disk */
+        return;
+    }
+    for (; self->next < self->part_end; self->next++)
+        s_term_clear(self, self->order[self->next]);
 }
 
 size_t td_index_held(const td_index *self)
@@ -167,11 +204,6 @@ size_t td_index_held(const td_index *self)
 size_t td_index_bytes(const td_index *self)
 {
     return td_arena_used(self->arena) + self->list_bytes;
-}
-
-bool td_index_must_flush(const td_index *self)
-{
-    return self->retired;
 }
 
 /* ---- the article's own terms ------------------------------------------- */
@@ -560,13 +592,23 @@ static int s_reserve(s_buf *b, size_t need)
  * batch: allocating the merge from the batch arena cost ~30% of the flush
  * at 350k articles (fresh pages faulted in and zeroed at every batch, as
  * the arena keeps at most 8 MiB across resets). */
-typedef struct {
+typedef struct s_flush {
     td_cur *cur, *pcur, *tcur;   /* on `postings`, `positions`, `terms` */
     s_buf docs, pos;
     td_ix_posting *all;
     size_t acap;
     uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
 } s_flush;
+
+static void s_flush_free(s_flush *f)
+{
+    if (!f)
+        return;
+    free(f->docs.p);
+    free(f->pos.p);
+    free(f->all);
+    free(f);
+}
 
 static int s_all_reserve(s_flush *f, size_t n)
 {
@@ -587,8 +629,10 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
     size_t kl = td_ix_key(t->term, t->tlen, UINT32_MAX, key);
     if (!kl)
         return TD_DB_OK;
-    td_ix_posting *all = t->p;
-    size_t n = t->n, on = 0, oldpos = 0;   /* old postings kept; their positions' bytes */
+    const td_ix_posting *tp = t->p;        /* the postings to write */
+    size_t tn = t->n;
+    const td_ix_posting *all = tp;
+    size_t n = tn, on = 0, oldpos = 0;     /* old postings kept; their positions' bytes */
     bool split = false;                    /* the old last block keeps its positions apart */
 
     /* A partly filled last block is rewritten with the new postings, so
@@ -598,11 +642,29 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
      * are decoded whole once and rewritten. */
     td_val k, v;
     td_db_rc rc = td_cur_before(f->cur, key, kl, &k, &v);
+    if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+        return rc;
     td_ix_header h;
     bool on_old = false, on_pos = false;   /* cursors on the old block's values */
-    if (rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
-        td_ix_header_read(v.data, v.len, &h) == 0 && h.n < TD_IX_BLOCK &&
-        h.last < t->p[0].doc) {
+    bool last = rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
+                td_ix_header_read(v.data, v.len, &h) == 0;
+    if (last && t != self->del) {
+        /* Docnos only grow, so a term's postings on disk are a prefix of
+         * its list: those up to the last block's end were written by an
+         * earlier part of an interrupted flush (and rebuilt by
+         * td_index_recover after a crash). Writing each posting once makes
+         * a flush safe to redo. The deleted list is not in docno order; it
+         * is written with the transaction that retires, never twice. */
+        while (tn && tp->doc <= h.last) {
+            tp++;
+            tn--;
+        }
+        if (!tn)
+            return TD_DB_OK;
+        all = tp;
+        n = tn;
+    }
+    if (last && h.n < TD_IX_BLOCK && h.last < tp[0].doc) {
         int m = -1;
         if (h.format >= TD_IX_F_SPLIT) {
             m = td_ix_block_docs(v.data, v.len, f->doc, f->tt, f->tb, f->dl);
@@ -637,7 +699,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
                 memcpy(f->all, old, (size_t)m * sizeof *old);
         }
         if (m > 0) {
-            memcpy(f->all + m, t->p, n * sizeof *f->all);
+            memcpy(f->all + m, tp, n * sizeof *f->all);
             all = f->all;
             on = h.format >= TD_IX_F_SPLIT ? (size_t)m : 0;   /* positions already encoded */
             n += (size_t)m;
@@ -648,8 +710,6 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
             oldpos = 0;
             split = on_pos = false;   /* nothing merged: the blocks below have new keys */
         }
-    } else if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND) {
-        return rc;
     }
 
     for (size_t i = 0; i < n; i += TD_IX_BLOCK) {
@@ -692,7 +752,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
         const unsigned char *p = v.data;
         df = (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
     }
-    df += t->n;
+    df += tn;
     unsigned char dv[8];
     td_ix_put_u32(dv, (uint32_t)(df >> 32));
     td_ix_put_u32(dv + 4, (uint32_t)df);
@@ -706,47 +766,110 @@ static int s_term_cmp(const void *a, const void *b)
     return c ? c : (int)x->tlen - (int)y->tlen;
 }
 
-td_db_rc td_index_flush(td_index *self, td_txn *txn)
+/* One nested transaction's share of a part: terms [from, to) of the
+ * order, each cursor opened in it (a cursor belongs to its transaction). */
+typedef struct {
+    td_index *self;
+    size_t from, to;
+} s_chunk;
+
+static td_db_rc s_flush_chunk(td_txn *txn, void *arg)
 {
-    td_db_rc rc = TD_DB_OK;
-    s_term **order = malloc((self->nterms ? self->nterms : 1) * sizeof *order);
-    if (!order)
-        return TD_DB_ERROR;
-    size_t n = 0;
-    for (size_t i = 0; i < self->nslots; i++)
-        if (self->slots[i])
-            order[n++] = self->slots[i];
-    /* key order: LMDB appends into neighbouring pages, fewer page splits */
-    qsort(order, n, sizeof *order, s_term_cmp);
-    s_flush *f = calloc(1, sizeof *f);
-    if (!f || (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) != TD_DB_OK ||
-        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) != TD_DB_OK ||
-        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) != TD_DB_OK) {
-        if (f) {
-            td_cur_close(&f->cur);
-            td_cur_close(&f->pcur);
-        }
-        free(f);
-        free(order);
-        return rc ? rc : TD_DB_ERROR;
-    }
-    for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
-        if (order[i]->n)   /* emptied by a rolled back attempt */
-            rc = s_flush_term(self, txn, order[i], f);
+    s_chunk *c = arg;
+    s_flush *f = c->self->fl;
+    td_db_rc rc;
+    if ((rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
+        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
+        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
+        for (size_t i = c->from; i < c->to && rc == TD_DB_OK; i++)
+            rc = s_flush_term(c->self, txn, c->self->order[i], f);
     td_cur_close(&f->cur);
     td_cur_close(&f->pcur);
     td_cur_close(&f->tcur);
-    free(f->docs.p);
-    free(f->pos.p);
-    free(f->all);
-    free(f);
-    free(order);
-    if (rc == TD_DB_OK) {
+    return rc;
+}
+
+static td_db_rc s_scratch(td_index *self)
+{
+    if (!self->fl && !(self->fl = calloc(1, sizeof *self->fl)))
+        return TD_DB_ERROR;
+    return TD_DB_OK;
+}
+
+td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn)
+{
+    if (!self->del || !self->del->n)
+        return TD_DB_OK;
+    td_db_rc rc = s_scratch(self);
+    s_flush *f = self->fl;
+    if (rc == TD_DB_OK && (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
+        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
+        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
+        rc = s_flush_term(self, txn, self->del, f);
+    if (f) {
+        td_cur_close(&f->cur);
+        td_cur_close(&f->pcur);
+        td_cur_close(&f->tcur);
+    }
+    if (rc == TD_DB_OK)
+        self->del_flushed = true;
+    return rc;
+}
+
+/* The held terms with postings, in key order (LMDB then appends into
+ * neighbouring pages: fewer pages dirtied, fewer splits). */
+static td_db_rc s_order_build(td_index *self)
+{
+    self->order = malloc((self->nterms ? self->nterms : 1) * sizeof *self->order);
+    if (!self->order)
+        return TD_DB_ERROR;
+    size_t n = 0;
+    for (size_t i = 0; i < self->nslots; i++) {
+        s_term *t = self->slots[i];
+        if (t && t->n && t != self->del)   /* empty: written, or rolled back */
+            self->order[n++] = t;
+    }
+    qsort(self->order, n, sizeof *self->order, s_term_cmp);
+    self->norder = n;
+    self->next = 0;
+    return TD_DB_OK;
+}
+
+td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
+{
+    self->part_end = 0;
+    self->part_last = false;
+    td_db_rc rc = s_scratch(self);
+    if (rc == TD_DB_OK && !self->order)
+        rc = s_order_build(self);
+    if (rc != TD_DB_OK)
+        return rc;
+    size_t end = self->norder - self->next > max_terms ? self->next + max_terms : self->norder;
+    /* in nested transactions of FLUSH_CHUNK terms: a term costs a leaf page
+     * or two, and LMDB keeps a transaction's dirty pages in a sorted array
+     * that each new page shifts, so one transaction of N pages costs
+     * O(N^2) (27 % of the store's samples around 950k stored, in
+     * mdb_mid2l_insert), while a child's pages join its parent's in one
+     * linear merge */
+    for (size_t i = self->next; i < end && rc == TD_DB_OK; i += FLUSH_CHUNK) {
+        s_chunk c = {self, i, end - i > FLUSH_CHUNK ? i + FLUSH_CHUNK : end};
+        rc = td_txn_nested(txn, s_flush_chunk, &c);
+    }
+    if (rc != TD_DB_OK)
+        return rc;
+    self->part_end = end;
+    if (end == self->norder) {
         /* everything handed out is in the index once this commits */
         td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
                            -(int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
         td_txn_counter_add(txn, TD_CTR_INDEX_FLUSHES, 1);
-        self->flushed = true;
+        self->part_last = true;
     }
-    return rc;
+    return TD_DB_OK;
+}
+
+td_db_rc td_index_flush(td_index *self, td_txn *txn)
+{
+    td_db_rc rc = td_index_flush_deleted(self, txn);
+    return rc ? rc : td_index_flush_part(self, txn, SIZE_MAX);
 }

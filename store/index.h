@@ -15,9 +15,16 @@
  * are rebuilt from the stored articles at the next start
  * (td_index_recover).
  *
- * Each transaction attempt starts with td_index_begin, which drops what a
- * failed attempt gathered, and a committed one ends with
- * td_index_committed.
+ * The writer flushes in parts, each a transaction of its own
+ * (td_index_flush_part), after the articles' transaction committed: the
+ * articles never wait on (nor fail with) the index, and no transaction
+ * grows with the held postings. A part is redone safely (a term's
+ * postings already on disk are skipped), so a flush cut short by a failure
+ * or a crash is finished by the next one or by td_index_recover.
+ *
+ * Each transaction attempt that adds articles starts with td_index_begin,
+ * which drops what a failed attempt gathered, and every committed
+ * transaction (articles or a part) ends with td_index_committed.
  */
 #ifndef TD_INDEX_H
 #define TD_INDEX_H
@@ -39,18 +46,14 @@ void td_index_reset(td_index *self);
  * that did not commit (postings of committed transactions stay held). */
 void td_index_begin(td_index *self);
 
-/* The attempt committed: if it flushed, forget the postings (they are on
- * disk); otherwise they are held for a later flush. */
+/* The attempt committed: postings it wrote are forgotten (all of them
+ * after the last part), those it added are held for a later flush. */
 void td_index_committed(td_index *self);
 
 /* Documents whose postings are held (committed or in this attempt), and
  * the memory the held postings take. */
 size_t td_index_held(const td_index *self);
 size_t td_index_bytes(const td_index *self);
-
-/* The attempt retired a version: flush in this transaction, so that the
- * deleted list never waits in memory (it is not rebuilt after a crash). */
-bool td_index_must_flush(const td_index *self);
 
 /* Index a stored article (a->id set). When the article already has a live
  * version in the index, that version is retired (its docno joins the
@@ -64,13 +67,26 @@ td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a);
 td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
                             const td_terms *terms);
 
-/* Write the held postings and document frequencies (before commit); they
- * are forgotten by td_index_committed once the transaction commits. */
+/* Write the docnos this attempt retired onto the deleted list, in the
+ * articles' transaction: the deleted list never waits in memory (it is
+ * not rebuilt after a crash). Nothing to do when nothing was retired. */
+td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn);
+
+/* Write the next `max_terms` held terms (key order) and their document
+ * frequencies in this transaction; the last part also clears
+ * TD_CTR_DOC_UNINDEXED. Once it commits (td_index_committed) those
+ * postings are forgotten; td_index_held is 0 after the last part. */
+td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms);
+
+/* All of it in one transaction (tests and tools): td_index_flush_deleted
+ * and one part of every held term. */
 td_db_rc td_index_flush(td_index *self, td_txn *txn);
 
 /* Gather the postings of the documents TD_CTR_DOC_UNINDEXED counts from
- * their stored articles (after a crash lost them); the caller flushes and
- * commits. *n: documents re-indexed. The arena holds the decoded articles. */
+ * their stored articles (after a crash lost them), in any transaction (a
+ * read snapshot will do); then td_index_committed holds them and the
+ * caller flushes. *n: documents re-indexed. The arena holds the decoded
+ * articles. */
 td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *n);
 
 #endif

@@ -23,6 +23,10 @@ static td_option s_opts[] = {
      false, NULL},
     {"index-hold-ms", "5000", "longest such wait (ms) before the postings are written", false,
      NULL},
+    {"index-hold-bytes", "160M",
+     "memory such postings may take before they are written; at twice this, while their "
+     "writes fail, intake stops",
+     false, NULL},
     {"map-size", "64G", "LMDB map size reserved (grows when full)", false, NULL},
     {"sync", "full", "commit durability: full | nometasync | nosync", false, NULL},
     {"max-frame", "4M", "largest submission frame (the link allows 4x for analysis)", false,
@@ -88,6 +92,7 @@ int main(int argc, char **argv)
         .max_frame = (size_t)td_config_int(s_opts, N_OPTS, "max-frame", TD_MAX_FRAME_DEFAULT),
         .index_hold = (size_t)td_config_int(s_opts, N_OPTS, "index-hold", 8000),
         .index_hold_ms = (int)td_config_int(s_opts, N_OPTS, "index-hold-ms", 5000),
+        .index_hold_bytes = (size_t)td_config_int(s_opts, N_OPTS, "index-hold-bytes", 0),
         .security = sec,
     };
     td_store_server *server = td_store_server_new(db, &so);

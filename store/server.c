@@ -70,7 +70,8 @@ td_store_server *td_store_server_new(td_db *db, const td_store_server_opts *opts
     if (!self->router || !self->pub || !self->writer)
         goto fail;
     td_writer_hold_index(self->writer, self->opts.index_hold,
-                         self->opts.index_hold_ms > 0 ? self->opts.index_hold_ms : 0);
+                         self->opts.index_hold_ms > 0 ? self->opts.index_hold_ms : 0,
+                         self->opts.index_hold_bytes);
     td_db_rc rc = td_writer_recover(self->writer);
     if (rc != TD_DB_OK)
         td_error("search index: re-indexing articles without postings failed (%s); they "

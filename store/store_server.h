@@ -17,6 +17,7 @@ typedef struct {
     size_t max_frame;       /* largest frame accepted on the link */
     size_t index_hold;      /* articles whose postings may wait while busy (0: none) */
     int index_hold_ms;      /* ... for at most this long */
+    size_t index_hold_bytes;/* ... and this much memory (0: the default) */
     struct td_security *security; /* CURVE on publish (NULL: plaintext) */
 } td_store_server_opts;
 

@@ -14,6 +14,8 @@
 #define BATCH_ARENA ((size_t)1 << 30)  /* decoded frames of one batch */
 #define ID_ATTEMPTS 8                  /* derived ids tried on a collision */
 #define HOLD_BYTES ((size_t)160 << 20) /* held postings flushed beyond this */
+#define FLUSH_PART 16384               /* terms per index flush transaction */
+#define FLUSH_RETRY_MS 1000            /* after a failed flush */
 
 typedef struct {
     unsigned char env[TD_WRITER_ENVELOPE];
@@ -31,7 +33,7 @@ struct td_writer {
     td_db *db;
     td_assign *assign;
     td_notices *notices;
-    td_index *index;       /* search index, flushed once per batch */
+    td_index *index;       /* search index: postings held until a flush */
     td_terms *terms;       /* the current article's tokens (clustering + index) */
     td_arena *batch;       /* lives for one batch */
     td_arena *work;        /* lives for one transaction attempt */
@@ -39,8 +41,9 @@ struct td_writer {
     size_t n, cap, bytes;
     td_writer_totals totals, attempt;
     /* index postings held across commits (td_writer_hold_index) */
-    size_t hold_docs;
+    size_t hold_docs, hold_bytes;   /* no new articles past 2 * hold_bytes */
     int64_t hold_ms, held_since;
+    int64_t flush_retry;   /* mono ms: a failed flush is not tried before */
     bool more;             /* the commit under way has more input behind it */
 };
 
@@ -50,6 +53,7 @@ td_writer *td_writer_new(td_db *db)
     if (!self)
         return NULL;
     self->db = db;
+    self->hold_bytes = HOLD_BYTES;
     self->assign = td_assign_new();
     self->notices = td_notices_new();
     self->index = td_index_new();
@@ -298,10 +302,11 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
     return TD_DB_OK;
 }
 
-void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms)
+void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes)
 {
     self->hold_docs = docs;
     self->hold_ms = ms;
+    self->hold_bytes = bytes ? bytes : HOLD_BYTES;
 }
 
 size_t td_writer_index_held(const td_writer *self)
@@ -309,21 +314,22 @@ size_t td_writer_index_held(const td_writer *self)
     return td_index_held(self->index);
 }
 
-/* Whether this transaction writes the held postings. Flushing per batch
- * rewrites the last block of every term the batch touched; holding the
- * postings of several batches touches each term once for all of them (40 %
- * off the index writer's time per article at 8,000 held articles,
+/* Whether the held postings are written after this commit. Flushing per
+ * batch rewrites the last block of every term the batch touched; holding
+ * the postings of several batches touches each term once for all of them
+ * (40 % off the index writer's time per article at 8,000 held articles,
  * measured in docs/performance.md). So postings are held only while the
  * store is behind (`more`, decided by the server from the batch and the
- * input waiting), within the configured documents, age and memory, and
- * never across a retired version (the deleted list is not rebuilt after a
- * crash). A store that turns idle flushes (td_writer_flush_index). */
+ * input waiting), within the configured documents, age and memory. A
+ * store that turns idle flushes (td_writer_flush_index). */
 static bool s_flush_due(const td_writer *self)
 {
     const td_index *ix = self->index;
-    if (!self->more || !self->hold_docs || td_index_must_flush(ix))
+    if (!td_index_held(ix) || td_mono_ms() < self->flush_retry)
+        return false;
+    if (!self->more || !self->hold_docs)
         return true;
-    return td_index_held(ix) >= self->hold_docs || td_index_bytes(ix) >= HOLD_BYTES ||
+    return td_index_held(ix) >= self->hold_docs || td_index_bytes(ix) >= self->hold_bytes ||
            td_mono_ms() - self->held_since >= self->hold_ms;
 }
 
@@ -350,41 +356,34 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
             return rc;
     }
     td_db_rc rc = td_assign_flush(self->assign, txn);
-    if (rc != TD_DB_OK)
-        return rc;
-    return s_flush_due(self) ? td_index_flush(self->index, txn) : TD_DB_OK;
+    return rc ? rc : td_index_flush_deleted(self->index, txn);
 }
 
-/* A transaction of the held postings alone. */
+/* One part of the held postings' flush. */
 static td_db_rc s_apply_flush(td_txn *txn, void *arg)
 {
     td_writer *self = arg;
-    td_index_begin(self->index);
-    return td_index_flush(self->index, txn);
+    return td_index_flush_part(self->index, txn, FLUSH_PART);
 }
 
+/* The held postings in transactions of FLUSH_PART terms, apart from the
+ * articles': a failed flush costs no article, and the transactions stay
+ * the same size however many postings are held (one transaction of every
+ * held term had grown to more than LMDB's 131,071 dirty pages at ~850k
+ * stored articles, docs/performance.md). What a failed part leaves held
+ * is written by the next flush. */
 td_db_rc td_writer_flush_index(td_writer *self)
 {
-    if (!td_index_held(self->index))
-        return TD_DB_OK;
-    td_db_rc rc = td_db_write(self->db, s_apply_flush, self);
-    if (rc == TD_DB_OK)
+    while (td_index_held(self->index)) {
+        td_db_rc rc = td_db_write(self->db, s_apply_flush, self);
+        if (rc != TD_DB_OK) {
+            self->flush_retry = td_mono_ms() + FLUSH_RETRY_MS;
+            return rc;
+        }
         td_index_committed(self->index);
-    return rc;
-}
-
-static td_db_rc s_apply_recover(td_txn *txn, void *arg)
-{
-    td_writer *self = arg;
-    td_arena_reset(self->work);
-    td_index_reset(self->index);
-    size_t n = 0;
-    td_db_rc rc = td_index_recover(self->index, txn, self->work, &n);
-    if (rc == TD_DB_OK && n)
-        td_warn("search index: %zu article(s) stored before the last stop had no postings "
-                "on disk; re-indexed from their stored text",
-                n);
-    return rc ? rc : td_index_flush(self->index, txn);
+    }
+    self->flush_retry = 0;
+    return TD_DB_OK;
 }
 
 td_db_rc td_writer_recover(td_writer *self)
@@ -393,14 +392,27 @@ td_db_rc td_writer_recover(td_writer *self)
     td_db_rc rc = td_db_read_begin(self->db, &txn);
     if (rc)
         return rc;
-    uint64_t lost = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
-    td_txn_end(&txn);
-    if (!lost)
-        return TD_DB_OK;   /* the usual case: no transaction at all */
-    rc = td_db_write(self->db, s_apply_recover, self);
+    if (!td_txn_counter(txn, TD_CTR_DOC_UNINDEXED)) {
+        td_txn_end(&txn);
+        return TD_DB_OK;   /* the usual case: nothing to write */
+    }
     td_index_reset(self->index);
+    size_t n = 0;
+    rc = td_index_recover(self->index, txn, self->work, &n);
+    td_txn_end(&txn);
     td_arena_reset(self->work);
-    return rc;
+    if (rc != TD_DB_OK) {
+        td_index_reset(self->index);
+        return rc;
+    }
+    td_index_committed(self->index);   /* gathered: held, as if just committed */
+    if (n)
+        td_warn("search index: %zu article(s) stored before the last stop had no postings "
+                "on disk; re-indexed from their stored text",
+                n);
+    /* a part already on disk is skipped term by term; the last part clears
+     * the counter. What fails stays held and is retried while serving. */
+    return td_writer_flush_index(self);
 }
 
 static void s_reset(td_writer *self)
@@ -412,14 +424,35 @@ static void s_reset(td_writer *self)
     td_notices_reset(self->notices);
 }
 
+/* Held postings past twice their budget (their flushes failed): write
+ * them before taking more articles; if that fails too, the batch waits
+ * like one of a full disk (acked submits are refused, feed messages kept,
+ * the server stops reading), so held memory stays bounded. */
+static td_db_rc s_backlog(td_writer *self, const td_writer_sink *sink)
+{
+    if (td_index_bytes(self->index) < 2 * self->hold_bytes)
+        return TD_DB_OK;
+    td_db_rc rc = td_writer_flush_index(self);
+    if (rc == TD_DB_OK)
+        return rc;
+    td_warn("search index: %zu MiB of postings held and their flush fails (%s): no new "
+            "articles until it succeeds",
+            td_index_bytes(self->index) >> 20, td_db_strerror(rc));
+    td_writer_refuse(self, sink, TD_E_UNAVAILABLE, "search index backlog; retry later");
+    return rc == TD_DB_NOSPACE ? rc : TD_DB_FULL;
+}
+
 td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more)
 {
     if (self->n == 0)
         return TD_DB_OK;
+    td_db_rc rc = s_backlog(self, sink);
+    if (rc != TD_DB_OK)
+        return rc;
     self->more = more;
     if (!td_index_held(self->index))
         self->held_since = td_mono_ms();
-    td_db_rc rc = td_db_write(self->db, s_apply, self);
+    rc = td_db_write(self->db, s_apply, self);
     if (rc == TD_DB_OK) {
         td_assign_committed(self->assign);
         td_index_committed(self->index);
@@ -428,6 +461,13 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
         self->totals.unchanged += self->attempt.unchanged;
         self->totals.rejected += self->attempt.rejected;
         self->totals.commits++;
+        /* before the acknowledgements: an idle store's articles are found
+         * by search once acknowledged (its postings are not held) */
+        td_db_rc frc = s_flush_due(self) ? td_writer_flush_index(self) : TD_DB_OK;
+        if (frc != TD_DB_OK)
+            td_warn("search index: postings of %zu article(s) not written yet (%s); they "
+                    "stay held and are written by the next flush",
+                    td_index_held(self->index), td_db_strerror(frc));
         /* only now, with the transaction durable, may anyone hear of it */
         for (size_t i = 0; sink && sink->ack && i < self->n; i++)
             if (self->items[i].has_ack)

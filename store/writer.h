@@ -46,9 +46,10 @@ size_t td_writer_bytes(const td_writer *self);
 
 /* Write the batch in one transaction (`more`: the store is behind its
  * input, so the search index may hold this batch's postings, see
- * td_writer_hold_index); once it has committed, send every
- * acknowledgement (token != 0) and notification to `sink`, then empty the
- * batch. When the transaction fails nothing is notified and:
+ * td_writer_hold_index); once it has committed, write the held postings
+ * if they are due (transactions of their own: their failure is logged and
+ * retried, never the batch's), send every acknowledgement (token != 0)
+ * and notification to `sink`, then empty the batch. When the transaction fails nothing is notified and:
  *  - full disk (TD_DB_NOSPACE, or TD_DB_FULL when the map cannot grow):
  *    acked messages get `unavailable` and leave the batch; feed messages
  *    (token 0: nobody to tell) STAY in the batch for the next commit;
@@ -57,10 +58,13 @@ size_t td_writer_bytes(const td_writer *self);
 td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more);
 
 /* Let the search index hold postings across commits made with `more`, up
- * to `docs` articles and `ms` milliseconds (and 160 MiB), then write them
- * in one flush; docs 0 (the default) flushes at every commit. Held articles
- * are stored and acknowledged; search finds them once flushed. */
-void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms);
+ * to `docs` articles, `ms` milliseconds and `bytes` of memory (0: 160
+ * MiB), then write them in one flush; docs 0 (the default) flushes at
+ * every commit. Held articles are stored and acknowledged; search finds
+ * them once flushed. A flush that fails leaves them held and is retried
+ * a second later; once they take twice `bytes`, commits wait for it as
+ * for a full disk (TD_DB_FULL or TD_DB_NOSPACE, feed messages kept). */
+void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes);
 
 /* Articles whose postings are held, and a transaction that flushes them
  * (call it when no input is waiting). */

@@ -13,6 +13,10 @@ ENOSPC exactly as on a full disk.
   pass.
 - A query process killed while it holds a read snapshot leaves a stale
   reader slot; the next query process clears it at start.
+- When only the search index's writes fail (switch word `index`), articles
+  are still stored and acknowledged; search finds them once the writes
+  work again. Past twice `--index-hold-bytes` of postings waiting, intake
+  waits as for a full disk, and feed articles are held, not lost.
 """
 import os
 import shutil
@@ -124,6 +128,58 @@ class FaultTest(unittest.TestCase):
 
     def test_full_disk_at_put(self):
         self.full_disk("put")
+
+    def test_index_writes_fail(self):
+        c = harness.Cluster("faults-index", extra={"store": ["--index-hold-bytes", "64K"]})
+        c.start()
+        self.addCleanup(c.close)
+        if "TEST-ONLY fault injection armed" not in c.daemons["store"].log():
+            self.skipTest("built without TD_FAULT_INJECTION")
+
+        def hits(q):
+            return c.result("search", q=q)["total"]
+
+        def unindexed():
+            return c.stats()["counters"]["doc_unindexed"]
+
+        self.assertEqual(c.submit(article(0, "ix"))["status"], "stored")
+        self.assertEqual(hits("reservoir"), 1, "found once acknowledged")
+
+        set_fault("index")
+        self.addCleanup(set_fault, None)
+        for i in range(1, 6):
+            self.assertEqual(c.submit(article(i, "ix"))["status"], "stored")
+        self.assertEqual(c.stats()["articles"], 6, "articles do not wait on the index")
+        self.assertEqual(unindexed(), 5)
+        self.assertEqual(hits("reservoir"), 1, "not searchable yet")
+        self.assertIn("not written yet", c.daemons["store"].log())
+
+        # feed articles with words of their own until the postings waiting
+        # pass twice 64 KiB: then intake waits, acked submits are refused
+        for i in range(400):
+            a = article(100 + i, "ixfeed")
+            a["body"] += " " + " ".join("marker%dx%d" % (i, k) for k in range(40))
+            c.push(a)
+        stopped = "no new articles until it succeeds"
+        c.wait_for(lambda: stopped in c.daemons["store"].log() or c.stats()["articles"] == 406,
+                   "the feed articles stored or held")
+        # either way the postings waiting are past the limit now
+        reply = c.submit(article(50, "ix"), retry_unavailable=False)
+        self.assertEqual((reply.get("error") or {}).get("code"), "unavailable", reply)
+        self.assertIn(stopped, c.daemons["store"].log())
+        c.assert_alive()
+
+        set_fault(None)
+        st = c.wait_articles(6 + 400)
+        self.assertEqual(st["articles"], 6 + 400, "no feed article lost")
+        c.wait_for(lambda: unindexed() == 0, "the held postings to be written")
+        self.assertEqual(hits("reservoir"), 406)
+        self.assertEqual(hits("marker399x39"), 1)
+        self.assertEqual(c.submit(article(50, "ix"))["status"], "stored")
+        self.assertEqual(hits("reservoir"), 407)
+        c.stop(which=("ingest", "query", "store"))
+        out = verify(c.data_dir)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
     def test_counters_in_stats(self):
         c = self.cluster("faults-counters")

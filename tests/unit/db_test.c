@@ -1,6 +1,7 @@
 /* db_test.c — the LMDB schema (store/db.c): creation and version check,
- * records, event_time order and paging, rejects, counters, map growth, a
- * read-only reader beside the writer, and the data directory lock. */
+ * records, event_time order and paging, rejects, counters, nested
+ * transactions, map growth, a read-only reader beside the writer, and the
+ * data directory lock. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -457,6 +458,90 @@ static void test_abort(void **state)
     s_rmtree(dir);
 }
 
+/* ---- nested transactions ------------------------------------------------------ */
+
+typedef struct {
+    int from, to;
+    bool fail;
+} s_nest;
+
+static td_db_rc s_nest_puts(td_txn *txn, void *arg)
+{
+    s_nest *n = arg;
+    static char v[3000];
+    memset(v, 'v', sizeof v);
+    for (int i = n->from; i < n->to; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "n%05d", i);
+        td_db_rc rc = td_txn_put(txn, TD_DBI_ARTICLES, id, strlen(id), v, sizeof v);
+        if (rc)
+            return rc;
+        td_txn_counter_add(txn, TD_CTR_ARTICLES, 1);
+    }
+    return n->fail ? TD_DB_ERROR : TD_DB_OK;
+}
+
+/* A parent's puts, then children's: all of them land with the parent. */
+static td_db_rc s_nested_ok(td_txn *txn, void *arg)
+{
+    (void)arg;
+    s_nest first = {0, 100, false};
+    td_db_rc rc = s_nest_puts(txn, &first);
+    for (int k = 1; k < 5 && rc == TD_DB_OK; k++) {
+        s_nest c = {k * 100, k * 100 + 100, false};
+        rc = td_txn_nested(txn, s_nest_puts, &c);
+    }
+    /* the parent goes on after its children */
+    s_nest last = {500, 510, false};
+    return rc ? rc : s_nest_puts(txn, &last);
+}
+
+/* A child that fails: the whole transaction fails, nothing lands. */
+static td_db_rc s_nested_fail(td_txn *txn, void *arg)
+{
+    (void)arg;
+    s_nest first = {1000, 1010, false}, bad = {1010, 1020, true};
+    td_db_rc rc = s_nest_puts(txn, &first);
+    if (rc == TD_DB_OK)
+        rc = td_txn_nested(txn, s_nest_puts, &bad);
+    return rc == TD_DB_OK ? TD_DB_OK : rc;
+}
+
+/* Ignoring the child's failure does not commit half of it. */
+static td_db_rc s_nested_ignored(td_txn *txn, void *arg)
+{
+    (void)arg;
+    s_nest bad = {2000, 2010, true};
+    (void)td_txn_nested(txn, s_nest_puts, &bad);
+    return TD_DB_OK;
+}
+
+static void test_nested(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    td_db_rc rc;
+    /* a small map: the children fill it, the whole write grows it and is
+     * done again from the start */
+    td_db *db = s_open(dir, false, 64 << 10, &rc);
+    assert_non_null(db);
+    s_job j = {s_nested_ok, NULL, 0};
+    assert_int_equal(td_db_write(db, s_job_fn, &j), TD_DB_OK);
+    assert_true(j.calls >= 2);   /* a child filled the map: grown, redone */
+    assert_int_equal(s_write(db, s_nested_fail, NULL), TD_DB_ERROR);
+    assert_int_not_equal(s_write(db, s_nested_ignored, NULL), TD_DB_OK);
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(db, &txn), TD_DB_OK);
+    assert_int_equal(td_txn_entries(txn, TD_DBI_ARTICLES), 510);
+    assert_int_equal(td_txn_counter(txn, TD_CTR_ARTICLES), 510);   /* once each */
+    assert_int_equal(td_txn_get(txn, TD_DBI_ARTICLES, "n00450", 6, NULL), TD_DB_OK);
+    assert_int_equal(td_txn_get(txn, TD_DBI_ARTICLES, "n01000", 6, NULL), TD_DB_NOTFOUND);
+    assert_int_equal(td_txn_get(txn, TD_DBI_ARTICLES, "n02000", 6, NULL), TD_DB_NOTFOUND);
+    td_txn_end(&txn);
+    td_db_destroy(&db);
+    s_rmtree(dir);
+}
+
 /* ---- map growth ------------------------------------------------------------------ */
 
 static td_db_rc s_put_big(td_txn *txn, void *arg)
@@ -569,6 +654,7 @@ int main(void)
         cmocka_unit_test(test_event_time),
         cmocka_unit_test(test_rejects_and_counters),
         cmocka_unit_test(test_abort),
+        cmocka_unit_test(test_nested),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_reader_beside_writer_and_lock),
     };

@@ -495,7 +495,7 @@ static void test_index_hold_and_recover(void **state)
 {
     (void)state;
     s_fx *fx = s_fx_new(0);
-    td_writer_hold_index(fx->w, 1000, 3600000);
+    td_writer_hold_index(fx->w, 1000, 3600000, 0);
     s_add_n(fx, 0, 3);
     assert_int_equal(td_writer_commit(fx->w, &fx->ws, true), TD_DB_OK);
     assert_int_equal(td_writer_index_held(fx->w), 3);
@@ -517,7 +517,7 @@ static void test_index_hold_and_recover(void **state)
     s_expect_index(fx, 9, 0);
 
     /* not behind: written with the batch */
-    td_writer_hold_index(fx->w, 1000, 3600000);
+    td_writer_hold_index(fx->w, 1000, 3600000, 0);
     s_add_n(fx, 9, 1);
     assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
     s_expect_index(fx, 10, 0);
