@@ -1,5 +1,6 @@
-/* index.c — gathers postings per batch and appends them as blocks; see index.h. */
-#include "index.h"
+/* index.c — gathers the postings of the articles stored and holds them
+ * until index_flush.c writes them; see index.h. */
+#include "index_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,52 +14,6 @@
 
 #define BATCH_ARENA ((size_t)2 << 30)  /* postings of one batch */
 #define MAX_ENTITIES 64                /* entity terms per article */
-#define FLUSH_CHUNK 1024               /* terms per nested transaction of a flush */
-
-/* One term of the batch: its postings in docno order. */
-typedef struct {
-    char *term;
-    uint32_t tlen;
-    uint32_t hash;
-    td_ix_posting *p;
-    uint32_t n, cap;
-} s_term;
-
-/* One term of the article being indexed. */
-typedef struct {
-    char term[TD_IX_TERM_MAX + 1];
-    uint32_t tlen, hash;
-    uint32_t tt, tb;
-    uint32_t npos, pcap;
-    uint32_t *pos;
-    bool used;
-} s_local;
-
-struct td_index {
-    td_terms *own;           /* tokens of td_index_add's articles */
-    td_arena *arena;
-    s_term **slots;          /* open addressing, power of two */
-    size_t nslots, nterms;
-    s_local *local;          /* article terms (open addressing) */
-    size_t nlocal, lused;
-    uint32_t *lidx;          /* used local slots, to clear them quickly */
-    s_term **lterm;          /* the batch term of each used local slot */
-    /* postings held across commits until a flush (td_index_committed) */
-    size_t held_docs;        /* documents of committed transactions held */
-    size_t attempt_docs;     /* documents added by the current attempt */
-    uint32_t attempt_first;  /* the attempt's first docno */
-    s_term *del;             /* the deleted list's term, once pushed */
-    uint32_t del_base;       /* its postings when the attempt began */
-    bool retired, del_flushed;   /* what the current attempt did */
-    size_t list_bytes;       /* of the terms' posting arrays */
-    /* a flush in parts (td_index_flush_part): the held terms in key order
-     * and the first one not on disk; dropped by an attempt that adds */
-    s_term **order;
-    size_t norder, next;
-    size_t part_end;         /* where the current attempt's part ends */
-    bool part_last;          /* the current attempt writes the last part */
-    struct s_flush *fl;      /* the flush's scratch (below) */
-};
 
 static uint32_t s_hash(const char *s, size_t n)
 {
@@ -67,8 +22,6 @@ static uint32_t s_hash(const char *s, size_t n)
         h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h;
 }
-
-static void s_flush_free(struct s_flush *f);
 
 td_index *td_index_new(void)
 {
@@ -116,12 +69,12 @@ void td_index_destroy(td_index **self_p)
     free(self->lidx);
     free(self->lterm);
     free(self->order);
-    s_flush_free(self->fl);
+    td_ixw_flush_free(self->fl);
     free(self);
     *self_p = NULL;
 }
 
-static void s_order_drop(td_index *self)
+void td_ixw_order_drop(td_index *self)
 {
     free(self->order);
     self->order = NULL;
@@ -139,7 +92,7 @@ void td_index_reset(td_index *self)
     self->del = NULL;
     self->del_base = 0;
     self->retired = self->del_flushed = false;
-    s_order_drop(self);
+    td_ixw_order_drop(self);
 }
 
 /* Drop what a failed attempt gathered: its documents' postings (docnos from
@@ -149,7 +102,7 @@ void td_index_reset(td_index *self)
 static void s_rollback(td_index *self)
 {
     for (size_t i = 0; i < self->nslots; i++) {
-        s_term *t = self->slots[i];
+        td_ixw_term *t = self->slots[i];
         if (!t)
             continue;
         if (t == self->del)
@@ -169,11 +122,11 @@ void td_index_begin(td_index *self)
     self->del_base = self->del ? self->del->n : 0;
     /* the attempt may add postings and terms: a flush in parts that did
      * not finish starts again from the terms still holding postings */
-    s_order_drop(self);
+    td_ixw_order_drop(self);
 }
 
 /* A term's postings are on disk: forget them (the term stays, empty). */
-static void s_term_clear(td_index *self, s_term *t)
+static void s_term_clear(td_index *self, td_ixw_term *t)
 {
     free(t->p);
     self->list_bytes -= (size_t)t->cap * sizeof *t->p;
@@ -208,14 +161,14 @@ size_t td_index_bytes(const td_index *self)
 
 /* ---- the article's own terms ------------------------------------------- */
 
-static s_local *s_local_get(td_index *self, const char *term, size_t tlen)
+static td_ixw_local *s_local_get(td_index *self, const char *term, size_t tlen)
 {
     if (!tlen || tlen > TD_IX_TERM_MAX)
         return NULL;
     uint32_t h = s_hash(term, tlen);
     size_t mask = self->nlocal - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        s_local *l = &self->local[i];
+        td_ixw_local *l = &self->local[i];
         if (!l->used) {
             if (self->lused * 2 >= self->nlocal)
                 return NULL;   /* a huge article: further new terms are dropped */
@@ -233,7 +186,7 @@ static s_local *s_local_get(td_index *self, const char *term, size_t tlen)
     }
 }
 
-static int s_local_pos(s_local *l, uint32_t pos)
+static int s_local_pos(td_ixw_local *l, uint32_t pos)
 {
     if (l->npos >= TD_IX_MAX_POS)
         return 0;
@@ -260,7 +213,7 @@ static long s_field(td_index *self, const td_term *tok, size_t ntok, uint32_t ba
         uint32_t at = pos++;
         if (t->stop)
             continue;   /* positions still count: phrases keep their gaps */
-        s_local *l = s_local_get(self, t->stem, t->stem_len);
+        td_ixw_local *l = s_local_get(self, t->stem, t->stem_len);
         if (!l)
             continue;
         if (title)
@@ -284,22 +237,22 @@ static void s_local_add(td_index *self, const char *prefix, const char *name)
     if (!n)
         return;
     memcpy(buf, prefix, pl);
-    s_local *l = s_local_get(self, buf, pl + n);
+    td_ixw_local *l = s_local_get(self, buf, pl + n);
     if (l && l->tb == 0)
         l->tb = 1;
 }
 
 /* ---- the batch's terms ----------------------------------------------------- */
 
-static s_term *s_term_get(td_index *self, const char *term, size_t tlen, uint32_t h)
+static td_ixw_term *s_term_get(td_index *self, const char *term, size_t tlen, uint32_t h)
 {
     if (self->nterms * 2 >= self->nslots) {
         size_t n = self->nslots * 2;
-        s_term **slots = calloc(n, sizeof *slots);
+        td_ixw_term **slots = calloc(n, sizeof *slots);
         if (!slots)
             return NULL;
         for (size_t i = 0; i < self->nslots; i++) {
-            s_term *t = self->slots[i];
+            td_ixw_term *t = self->slots[i];
             if (!t)
                 continue;
             size_t j = t->hash & (n - 1);
@@ -313,7 +266,7 @@ static s_term *s_term_get(td_index *self, const char *term, size_t tlen, uint32_
     }
     size_t mask = self->nslots - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        s_term *t = self->slots[i];
+        td_ixw_term *t = self->slots[i];
         if (!t) {
             t = td_arena_alloc(self->arena, sizeof *t);
             if (!t || !(t->term = td_arena_strndup(self->arena, term, tlen)))
@@ -331,7 +284,7 @@ static s_term *s_term_get(td_index *self, const char *term, size_t tlen, uint32_
     }
 }
 
-static int s_term_push(td_index *self, s_term *t, const td_ix_posting *p)
+static int s_term_push(td_index *self, td_ixw_term *t, const td_ix_posting *p)
 {
     if (t->n == t->cap) {
         uint32_t cap = t->cap ? t->cap * 2 : 4;
@@ -372,7 +325,7 @@ static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
     /* old postings stay (append-only); readers skip docnos on this list */
     td_ix_posting p = {.doc = old, .tb = 1};
     size_t dn = strlen(TD_IX_T_DELETED);
-    s_term *t = s_term_get(self, TD_IX_T_DELETED, dn, s_hash(TD_IX_T_DELETED, dn));
+    td_ixw_term *t = s_term_get(self, TD_IX_T_DELETED, dn, s_hash(TD_IX_T_DELETED, dn));
     if (!t || s_term_push(self, t, &p) != 0)
         return TD_DB_ERROR;
     self->del = t;
@@ -425,13 +378,13 @@ static int s_post(td_index *self, uint32_t doc, uint32_t dl)
     for (size_t i = 0; i < self->lused; i++)
         __builtin_prefetch(&self->slots[self->local[self->lidx[i]].hash & mask]);
     for (size_t i = 0; i < self->lused; i++) {
-        s_term *t = self->slots[self->local[self->lidx[i]].hash & mask];
+        td_ixw_term *t = self->slots[self->local[self->lidx[i]].hash & mask];
         if (t)
             __builtin_prefetch(t);
     }
     for (size_t i = 0; i < self->lused; i++) {
-        s_local *l = &self->local[self->lidx[i]];
-        s_term *t = s_term_get(self, l->term, l->tlen, l->hash);   /* hashed once */
+        td_ixw_local *l = &self->local[self->lidx[i]];
+        td_ixw_term *t = s_term_get(self, l->term, l->tlen, l->hash);   /* hashed once */
         if (!t)
             return -1;
         if (t->n < t->cap)
@@ -439,7 +392,7 @@ static int s_post(td_index *self, uint32_t doc, uint32_t dl)
         self->lterm[i] = t;
     }
     for (size_t i = 0; i < self->lused; i++) {
-        s_local *l = &self->local[self->lidx[i]];
+        td_ixw_local *l = &self->local[self->lidx[i]];
         td_ix_posting p = {.doc = doc, .tt = l->tt, .tb = l->tb, .dl = dl, .npos = l->npos};
         if (l->npos) {
             uint32_t *pos = td_arena_alloc(self->arena, l->npos * sizeof *pos);
@@ -526,350 +479,4 @@ td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *
         (*n_out)++;
     }
     return TD_DB_OK;
-}
-
-/* ---- flush -------------------------------------------------------------------- */
-
-/* Decode a whole stored block (the term's partly filled last block) into
- * postings in the arena; returns n or -1. */
-static int s_block_load(td_index *self, const void *buf, size_t len, td_ix_posting **out)
-{
-    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
-    int n = td_ix_block_docs(buf, len, doc, tt, tb, dl);
-    if (n <= 0)
-        return -1;
-    td_ix_header h;
-    td_ix_header_read(buf, len, &h);
-    td_ix_posting *p = td_arena_alloc(self->arena, (size_t)n * sizeof *p);
-    if (!p)
-        return -1;
-    const unsigned char *r = (const unsigned char *)buf + h.hdr_len + h.docs_len;
-    const unsigned char *end = (const unsigned char *)buf + len;
-    for (int i = 0; i < n; i++) {
-        uint32_t np, v, last = 0;
-        size_t k = td_ix_get_varint(r, end, &np);
-        if (!k || np > TD_IX_MAX_POS)
-            return -1;
-        r += k;
-        uint32_t *pos = np ? td_arena_alloc(self->arena, np * sizeof *pos) : NULL;
-        if (np && !pos)
-            return -1;
-        for (uint32_t j = 0; j < np; j++) {
-            if (!(k = td_ix_get_varint(r, end, &v)))
-                return -1;
-            r += k;
-            last += v;
-            pos[j] = last;
-        }
-        p[i] = (td_ix_posting){.doc = doc[i], .tt = tt[i], .tb = tb[i], .dl = dl[i],
-                               .npos = np, .pos = pos};
-    }
-    *out = p;
-    return n;
-}
-
-/* A growable write buffer. */
-typedef struct {
-    unsigned char *p;
-    size_t cap;
-} s_buf;
-
-static int s_reserve(s_buf *b, size_t need)
-{
-    if (need <= b->cap)
-        return 0;
-    size_t cap = need < 4096 ? 4096 : need * 2;
-    unsigned char *p = realloc(b->p, cap);
-    if (!p)
-        return -1;
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-/* The flush's scratch: a cursor on `postings`, the write buffers and the
- * merged postings of the term being written. Reused for every term of the
- * batch: allocating the merge from the batch arena cost ~30% of the flush
- * at 350k articles (fresh pages faulted in and zeroed at every batch, as
- * the arena keeps at most 8 MiB across resets). */
-typedef struct s_flush {
-    td_cur *cur, *pcur, *tcur;   /* on `postings`, `positions`, `terms` */
-    s_buf docs, pos;
-    td_ix_posting *all;
-    size_t acap;
-    uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
-} s_flush;
-
-static void s_flush_free(s_flush *f)
-{
-    if (!f)
-        return;
-    free(f->docs.p);
-    free(f->pos.p);
-    free(f->all);
-    free(f);
-}
-
-static int s_all_reserve(s_flush *f, size_t n)
-{
-    if (n <= f->acap)
-        return 0;
-    size_t cap = n < 1024 ? 1024 : n * 2;
-    td_ix_posting *p = realloc(f->all, cap * sizeof *p);
-    if (!p)
-        return -1;
-    f->all = p;
-    f->acap = cap;
-    return 0;
-}
-
-static td_db_rc s_flush_term(td_index *self, td_txn *txn, s_term *t, s_flush *f)
-{
-    unsigned char key[TD_IX_TERM_MAX + 5];
-    size_t kl = td_ix_key(t->term, t->tlen, UINT32_MAX, key);
-    if (!kl)
-        return TD_DB_OK;
-    const td_ix_posting *tp = t->p;        /* the postings to write */
-    size_t tn = t->n;
-    const td_ix_posting *all = tp;
-    size_t n = tn, on = 0, oldpos = 0;     /* old postings kept; their positions' bytes */
-    bool split = false;                    /* the old last block keeps its positions apart */
-
-    /* A partly filled last block is rewritten with the new postings, so
-     * blocks stay full however small the batches are. In formats 3 and 4
-     * that costs little: the docs part decodes by widening copies and the
-     * positions are appended to as bytes, never decoded. Older formats
-     * are decoded whole once and rewritten. */
-    td_val k, v;
-    td_db_rc rc = td_cur_before(f->cur, key, kl, &k, &v);
-    if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
-        return rc;
-    td_ix_header h;
-    bool on_old = false, on_pos = false;   /* cursors on the old block's values */
-    bool last = rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
-                td_ix_header_read(v.data, v.len, &h) == 0;
-    if (last && t != self->del) {
-        /* Docnos only grow, so a term's postings on disk are a prefix of
-         * its list: those up to the last block's end were written by an
-         * earlier part of an interrupted flush (and rebuilt by
-         * td_index_recover after a crash). Writing each posting once makes
-         * a flush safe to redo. The deleted list is not in docno order; it
-         * is written with the transaction that retires, never twice. */
-        while (tn && tp->doc <= h.last) {
-            tp++;
-            tn--;
-        }
-        if (!tn)
-            return TD_DB_OK;
-        all = tp;
-        n = tn;
-    }
-    if (last && h.n < TD_IX_BLOCK && h.last < tp[0].doc) {
-        int m = -1;
-        if (h.format >= TD_IX_F_SPLIT) {
-            m = td_ix_block_docs(v.data, v.len, f->doc, f->tt, f->tb, f->dl);
-            td_val pv = {.data = (const unsigned char *)v.data + h.hdr_len + h.docs_len,
-                         .len = v.len - h.hdr_len - h.docs_len};   /* format 4: inline */
-            td_ix_put_u32(key + t->tlen + 1, h.first);
-            split = h.format == TD_IX_F_SPLIT;
-            td_val pk;
-            if (split && m > 0)
-                on_pos = td_cur_seek(f->pcur, key, kl, &pk, &pv) == TD_DB_OK &&
-                         pk.len == kl && memcmp(pk.data, key, kl) == 0;
-            if (m > 0 && (!split || on_pos)) {
-                /* copied: the value moves with the next write */
-                if (s_reserve(&f->pos, pv.len) != 0)
-                    return TD_DB_ERROR;
-                memcpy(f->pos.p, pv.data, pv.len);
-                oldpos = pv.len;
-            } else {
-                m = -1;   /* positions lost: rewrite nothing, append a block */
-            }
-            if (m > 0 && s_all_reserve(f, (size_t)m + n) != 0)
-                return TD_DB_ERROR;
-            for (int i = 0; i < m; i++)
-                f->all[i] = (td_ix_posting){.doc = f->doc[i], .tt = f->tt[i], .tb = f->tb[i],
-                                            .dl = f->dl[i]};
-        } else {
-            td_ix_posting *old = NULL;   /* rare: old stores only */
-            m = s_block_load(self, v.data, v.len, &old);
-            if (m > 0 && s_all_reserve(f, (size_t)m + n) != 0)
-                return TD_DB_ERROR;
-            if (m > 0)
-                memcpy(f->all, old, (size_t)m * sizeof *old);
-        }
-        if (m > 0) {
-            memcpy(f->all + m, tp, n * sizeof *f->all);
-            all = f->all;
-            on = h.format >= TD_IX_F_SPLIT ? (size_t)m : 0;   /* positions already encoded */
-            n += (size_t)m;
-            on_old = true;
-            /* the first block keeps its first docno, so its key: the puts
-             * below replace the old values */
-        } else {
-            oldpos = 0;
-            split = on_pos = false;   /* nothing merged: the blocks below have new keys */
-        }
-    }
-
-    for (size_t i = 0; i < n; i += TD_IX_BLOCK) {
-        size_t m = n - i < TD_IX_BLOCK ? n - i : TD_IX_BLOCK;
-        if (s_reserve(&f->docs, td_ix_block_bound(all + i, m)) != 0)
-            return TD_DB_ERROR;
-        size_t len = td_ix_block_encode(all + i, m, f->docs.p);
-        kl = td_ix_key(t->term, t->tlen, all[i].doc, key);
-        /* positions: the old block's bytes (i == 0 only) + the new postings' */
-        size_t keep = i == 0 ? oldpos : 0, from = i == 0 ? on : i;
-        if (s_reserve(&f->pos, keep + td_ix_pos_bound(all + from, i + m - from)) != 0)
-            return TD_DB_ERROR;
-        size_t pl = keep + td_ix_pos_encode(all + from, i + m - from, f->pos.p + keep);
-        /* the first block replaces the old last block (same key): the
-         * cursors still on its values replace them in place, without a
-         * second search from the root */
-        bool cur = i == 0 && on_old;
-        /* A last block that is not full and fits a leaf is written with its
-         * positions inline (format 4): one value, one leaf page dirtied per
-         * commit instead of two. A block that was written apart stays apart
-         * (its `positions` entry would otherwise be left behind). */
-        if (m < TD_IX_BLOCK && !(i == 0 && split) && len + pl <= TD_IX_INLINE_MAX) {
-            if (s_reserve(&f->docs, len + pl) != 0)
-                return TD_DB_ERROR;
-            len = td_ix_block_inline(f->docs.p, len, f->pos.p, pl);
-            if ((rc = td_cur_put(txn, f->cur, key, kl, f->docs.p, len, cur)) != TD_DB_OK)
-                return rc;
-            continue;
-        }
-        if ((rc = td_cur_put(txn, f->cur, key, kl, f->docs.p, len, cur)) != TD_DB_OK ||
-            (rc = td_cur_put(txn, f->pcur, key, kl, f->pos.p, pl, cur && on_pos)) != TD_DB_OK)
-            return rc;
-    }
-
-    uint64_t df = 0;
-    td_val tk;
-    bool found = td_cur_seek(f->tcur, t->term, t->tlen, &tk, &v) == TD_DB_OK &&
-                 tk.len == t->tlen && memcmp(tk.data, t->term, t->tlen) == 0;
-    if (found && v.len == 8) {
-        const unsigned char *p = v.data;
-        df = (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
-    }
-    df += tn;
-    unsigned char dv[8];
-    td_ix_put_u32(dv, (uint32_t)(df >> 32));
-    td_ix_put_u32(dv + 4, (uint32_t)df);
-    return td_cur_put(txn, f->tcur, t->term, t->tlen, dv, 8, found);
-}
-
-static int s_term_cmp(const void *a, const void *b)
-{
-    const s_term *x = *(s_term *const *)a, *y = *(s_term *const *)b;
-    int c = memcmp(x->term, y->term, x->tlen < y->tlen ? x->tlen : y->tlen);
-    return c ? c : (int)x->tlen - (int)y->tlen;
-}
-
-/* One nested transaction's share of a part: terms [from, to) of the
- * order, each cursor opened in it (a cursor belongs to its transaction). */
-typedef struct {
-    td_index *self;
-    size_t from, to;
-} s_chunk;
-
-static td_db_rc s_flush_chunk(td_txn *txn, void *arg)
-{
-    s_chunk *c = arg;
-    s_flush *f = c->self->fl;
-    td_db_rc rc;
-    if ((rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
-        for (size_t i = c->from; i < c->to && rc == TD_DB_OK; i++)
-            rc = s_flush_term(c->self, txn, c->self->order[i], f);
-    td_cur_close(&f->cur);
-    td_cur_close(&f->pcur);
-    td_cur_close(&f->tcur);
-    return rc;
-}
-
-static td_db_rc s_scratch(td_index *self)
-{
-    if (!self->fl && !(self->fl = calloc(1, sizeof *self->fl)))
-        return TD_DB_ERROR;
-    return TD_DB_OK;
-}
-
-td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn)
-{
-    if (!self->del || !self->del->n)
-        return TD_DB_OK;
-    td_db_rc rc = s_scratch(self);
-    s_flush *f = self->fl;
-    if (rc == TD_DB_OK && (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
-        rc = s_flush_term(self, txn, self->del, f);
-    if (f) {
-        td_cur_close(&f->cur);
-        td_cur_close(&f->pcur);
-        td_cur_close(&f->tcur);
-    }
-    if (rc == TD_DB_OK)
-        self->del_flushed = true;
-    return rc;
-}
-
-/* The held terms with postings, in key order (LMDB then appends into
- * neighbouring pages: fewer pages dirtied, fewer splits). */
-static td_db_rc s_order_build(td_index *self)
-{
-    self->order = malloc((self->nterms ? self->nterms : 1) * sizeof *self->order);
-    if (!self->order)
-        return TD_DB_ERROR;
-    size_t n = 0;
-    for (size_t i = 0; i < self->nslots; i++) {
-        s_term *t = self->slots[i];
-        if (t && t->n && t != self->del)   /* empty: written, or rolled back */
-            self->order[n++] = t;
-    }
-    qsort(self->order, n, sizeof *self->order, s_term_cmp);
-    self->norder = n;
-    self->next = 0;
-    return TD_DB_OK;
-}
-
-td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
-{
-    self->part_end = 0;
-    self->part_last = false;
-    td_db_rc rc = s_scratch(self);
-    if (rc == TD_DB_OK && !self->order)
-        rc = s_order_build(self);
-    if (rc != TD_DB_OK)
-        return rc;
-    size_t end = self->norder - self->next > max_terms ? self->next + max_terms : self->norder;
-    /* in nested transactions of FLUSH_CHUNK terms: a term costs a leaf page
-     * or two, and LMDB keeps a transaction's dirty pages in a sorted array
-     * that each new page shifts, so one transaction of N pages costs
-     * O(N^2) (27 % of the store's samples around 950k stored, in
-     * mdb_mid2l_insert), while a child's pages join its parent's in one
-     * linear merge */
-    for (size_t i = self->next; i < end && rc == TD_DB_OK; i += FLUSH_CHUNK) {
-        s_chunk c = {self, i, end - i > FLUSH_CHUNK ? i + FLUSH_CHUNK : end};
-        rc = td_txn_nested(txn, s_flush_chunk, &c);
-    }
-    if (rc != TD_DB_OK)
-        return rc;
-    self->part_end = end;
-    if (end == self->norder) {
-        /* everything handed out is in the index once this commits */
-        td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
-                           -(int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
-        td_txn_counter_add(txn, TD_CTR_INDEX_FLUSHES, 1);
-        self->part_last = true;
-    }
-    return TD_DB_OK;
-}
-
-td_db_rc td_index_flush(td_index *self, td_txn *txn)
-{
-    td_db_rc rc = td_index_flush_deleted(self, txn);
-    return rc ? rc : td_index_flush_part(self, txn, SIZE_MAX);
 }
