@@ -21,6 +21,11 @@ struct td_terms {
     td_body_print print;
     uint32_t *start;        /* byte offset of each body token (s_print) */
     size_t scap;
+    /* the tokenizer's hashes of each token's norm and (body) stem, so that
+     * the fingerprint and the export do not hash every token again */
+    uint64_t *nhash[2];
+    uint32_t *shash;
+    bool hashed;            /* nhash/shash are those of tok (built, not loaded) */
     /* td_terms_load: the words' strings and the words */
     td_term *words;
     size_t wcap;
@@ -47,6 +52,9 @@ void td_terms_destroy(td_terms **self_p)
     free(self->buf);
     free(self->words);
     free(self->start);
+    free(self->nhash[0]);
+    free(self->nhash[1]);
+    free(self->shash);
     free(self);
     *self_p = NULL;
 }
@@ -88,6 +96,16 @@ static int s_grow(td_terms *self, int f, size_t need)
     if (!n)
         return -1;
     self->tok[f] = n;
+    uint64_t *nh = realloc(self->nhash[f], cap * sizeof *nh);
+    if (!nh)
+        return -1;
+    self->nhash[f] = nh;
+    if (f == TD_TERMS_BODY) {
+        uint32_t *sh = realloc(self->shash, cap * sizeof *sh);
+        if (!sh)
+            return -1;
+        self->shash = sh;
+    }
     self->cap[f] = cap;
     return 0;
 }
@@ -117,7 +135,9 @@ static int s_field(td_terms *self, int f, const char *text, const char *lang)
                 self->scap = cap;
             }
             self->start[self->n[f]] = t.start;
+            self->shash[self->n[f]] = t.stem_hash;
         }
+        self->nhash[f][self->n[f]] = t.norm_hash;
         self->tok[f][self->n[f]++] = (td_term){
             .norm = (const char *)(uintptr_t)norm, .stem = (const char *)(uintptr_t)stem,
             .norm_len = t.norm_len, .stem_len = t.stem_len, .stop = t.stop};
@@ -180,11 +200,11 @@ static void s_sim_flush(s_simhash *sh)
     sh->in_acc = 0;
 }
 
-/* One word (stop words included: copies keep them, so they make the hash
- * more exact). */
-static void s_sim_word(s_simhash *sh, const char *norm, size_t len)
+/* One word, by the XXH3 of its norm (stop words included: copies keep
+ * them, so they make the hash more exact). */
+static void s_sim_word(s_simhash *sh, uint64_t norm_hash)
 {
-    sh->ring[sh->ntok % SHINGLE] = XXH3_64bits(norm, len);
+    sh->ring[sh->ntok % SHINGLE] = norm_hash;
     sh->ntok++;
     if (sh->ntok < SHINGLE)
         return;
@@ -208,14 +228,13 @@ static uint64_t s_sim_done(s_simhash *sh)
     return out;
 }
 
-/* A content word of the current sentence's set (first TD_FP_TERMS distinct). */
-static void s_sent_word(td_body_print *out, uint8_t *n, const char *stem, size_t stem_len,
-                        size_t norm_len, bool stop)
+/* A content word of the current sentence's set (first TD_FP_TERMS
+ * distinct), by the low 32 bits of the XXH3 of its stem. */
+static void s_sent_word(td_body_print *out, uint8_t *n, uint32_t h, size_t norm_len, bool stop)
 {
     if (out->n_sent >= TD_FP_SENTENCES || stop || norm_len < 2 || *n >= TD_FP_TERMS)
         return;
     uint32_t *set = out->sent[out->n_sent];
-    uint32_t h = (uint32_t)XXH3_64bits(stem, stem_len);
     for (uint8_t i = 0; i < *n; i++)
         if (set[i] == h)
             return;
@@ -250,16 +269,15 @@ static void s_print(td_terms *self, const char *body, const char *lang)
         uint8_t n = 0;
         if (lg != TD_LANG_NONE) {
             for (; k < ntok && self->start[k] < (uint32_t)(e - start); k++) {
-                s_sim_word(&sh, tok[k].norm, tok[k].norm_len);
-                s_sent_word(out, &n, tok[k].stem, tok[k].stem_len, tok[k].norm_len,
-                            tok[k].stop);
+                s_sim_word(&sh, self->nhash[TD_TERMS_BODY][k]);
+                s_sent_word(out, &n, self->shash[k], tok[k].norm_len, tok[k].stop);
             }
         } else {
             td_tokenizer_begin_lang(self->tk, p, (size_t)(e - p), lg);
             td_token t;
             while (td_tokenizer_next(self->tk, &t)) {
-                s_sim_word(&sh, t.norm, t.norm_len);
-                s_sent_word(out, &n, t.stem, t.stem_len, t.norm_len, t.stop);
+                s_sim_word(&sh, t.norm_hash);
+                s_sent_word(out, &n, t.stem_hash, t.norm_len, t.stop);
             }
         }
         s_sent_done(out, n);
@@ -271,6 +289,7 @@ static void s_print(td_terms *self, const char *body, const char *lang)
 
 int td_terms_build(td_terms *self, const char *title, const char *body, const char *lang)
 {
+    self->hashed = true;
     self->used = 0;
     self->n[0] = self->n[1] = 0;
     if (s_field(self, TD_TERMS_TITLE, title, lang) != 0 ||
@@ -329,7 +348,8 @@ int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
     for (int f = 0; f < 2; f++)
         for (size_t i = 0; i < self->n[f]; i++) {
             const td_term *t = &self->tok[f][i];
-            size_t at = (size_t)XXH3_64bits(t->norm, t->norm_len) & (slots - 1);
+            uint64_t h = self->hashed ? self->nhash[f][i] : XXH3_64bits(t->norm, t->norm_len);
+            size_t at = (size_t)h & (slots - 1);
             while (slot[at] && !s_same(word[slot[at] - 1], t))
                 at = (at + 1) & (slots - 1);
             if (!slot[at]) {
@@ -383,6 +403,7 @@ int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
 /* Fills self from w; on -1 the caller forgets what was half loaded. */
 static int s_load(td_terms *self, const td_terms_wire *w)
 {
+    self->hashed = false;
     self->used = 0;
     self->n[0] = self->n[1] = 0;
     memset(&self->print, 0, sizeof self->print);

@@ -9,24 +9,31 @@
 
 #include "normalize.h"
 
-/* A word's folded form, stem and stop flag, remembered by its raw bytes and
- * language. News text is Zipf-distributed: a few thousand distinct words
- * make up most tokens, so a small direct-mapped cache skips Unicode folding,
- * the stop-word lookup and the Snowball stemmer (~2,000 instructions a word)
- * for nearly all of them: 89 % of the tokens of the generated benchmark
- * corpus hit. Fixed size (CACHE_SLOTS entries, ~3 MiB per tokenizer); a collision just
- * replaces the entry. Not a library job: it is a memo of our own functions. */
+/* A word's folded form, stem, stop flag and hashes, remembered by its raw
+ * bytes and language. News text is Zipf-distributed: a few thousand distinct
+ * words make up most tokens, so a small direct-mapped cache skips Unicode
+ * folding, the stop-word lookup, the Snowball stemmer (~2,000 instructions a
+ * word) and the hashing of norm and stem for nearly all of them: 89 % of the
+ * tokens of the generated benchmark corpus hit. An entry is one 64-byte
+ * cache line (raw, norm and stem back to back): looking a word up is one
+ * cache miss at most, where the former 100-byte entries straddled two and
+ * the probe was the costliest instruction of the tokeniser. Fixed size
+ * (CACHE_SLOTS entries, 2 MiB per tokenizer); a collision just replaces the
+ * entry; words whose three forms exceed CACHE_BYTES are not cached. Not a
+ * library job: it is a memo of our own functions. */
 #define CACHE_SLOTS 32768
-#define CACHE_WORD 31   /* longest raw word, norm and stem cached */
+#define CACHE_BYTES 48  /* raw + norm + stem of a cached word */
 
 typedef struct {
+    _Alignas(64) uint64_t norm_hash;
+    uint32_t stem_hash;
     uint8_t raw_len, norm_len, stem_len; /* raw_len 0: empty slot */
-    uint8_t lang;
-    bool stop;
-    char raw[CACHE_WORD];
-    char norm[CACHE_WORD + 1];
-    char stem[CACHE_WORD + 1];
+    uint8_t lang_stop;                   /* lang << 1 | stop */
+    char s[CACHE_BYTES];                 /* raw, norm, stem; no NULs */
 } s_memo;
+
+_Static_assert(sizeof(s_memo) == 64, "a memo entry is one cache line");
+_Static_assert(TD_LANG_COUNT < 128, "lang_stop holds the language in 7 bits");
 
 struct td_tokenizer {
     const char *text;
@@ -38,6 +45,7 @@ struct td_tokenizer {
     char stem[TD_TOKEN_MAX + 8];
     char raw[TD_TOKEN_MAX * 4 + 8]; /* a word with the elided prefix or separators removed */
     s_memo *memo;                   /* CACHE_SLOTS entries, allocated on first use */
+    bool memo_failed;
 };
 
 td_tokenizer *td_tokenizer_new(void)
@@ -127,11 +135,9 @@ static bool s_is_cjk(int32_t cp)
            (cp >= 0x20000 && cp < 0x2FA20);
 }
 
-/* Letter, digit or combining mark: part of a word. */
-static bool s_is_wordchar(int32_t cp)
+/* Letter, digit or combining mark beyond ASCII. */
+static bool s_is_wordchar_uni(int32_t cp)
 {
-    if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
     if (cp == 0xFFFD)
         return false;
     switch (utf8proc_category(cp)) {
@@ -143,6 +149,15 @@ static bool s_is_wordchar(int32_t cp)
     default:
         return false;
     }
+}
+
+/* Letter, digit or combining mark: part of a word (ASCII inline: it is
+ * asked once per byte of the text). */
+static inline bool s_is_wordchar(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    return s_is_wordchar_uni(cp);
 }
 
 static bool s_elides(td_lang l)
@@ -168,8 +183,9 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             self->pos = i + k;
             memcpy(self->norm, t + i, k);
             self->norm[k] = '\0';
+            uint64_t h = XXH3_64bits(self->norm, k);
             *tok = (td_token){(uint32_t)i, (uint32_t)(i + k), self->norm, (uint32_t)k,
-                              self->norm, (uint32_t)k, TD_TOK_CJK, false};
+                              self->norm, (uint32_t)k, TD_TOK_CJK, false, h, (uint32_t)h};
             return true;
         }
         /* scan the word: word chars, plus ' between letters, plus , or .
@@ -227,19 +243,26 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
         if (rn == 0)
             continue;
         s_memo *m = NULL;
-        if (!digits_only && rn <= CACHE_WORD) {
-            if (!self->memo)
-                self->memo = calloc(CACHE_SLOTS, sizeof *self->memo);
+        if (!digits_only && rn <= CACHE_BYTES) {
+            if (!self->memo && !self->memo_failed) {
+                self->memo = aligned_alloc(64, CACHE_SLOTS * sizeof *self->memo);
+                if (self->memo)
+                    memset(self->memo, 0, CACHE_SLOTS * sizeof *self->memo);
+                else
+                    self->memo_failed = true;
+            }
             if (self->memo) {
                 m = &self->memo[(XXH3_64bits(self->raw, rn) ^ (uint64_t)self->lang) &
                                 (CACHE_SLOTS - 1)];
-                if (m->raw_len == rn && m->lang == (uint8_t)self->lang &&
-                    memcmp(m->raw, self->raw, rn) == 0) {
-                    memcpy(self->norm, m->norm, (size_t)m->norm_len + 1);
-                    memcpy(self->stem, m->stem, (size_t)m->stem_len + 1);
+                if (m->raw_len == rn && m->lang_stop >> 1 == (uint8_t)self->lang &&
+                    memcmp(m->s, self->raw, rn) == 0) {
+                    memcpy(self->norm, m->s + rn, m->norm_len);
+                    self->norm[m->norm_len] = '\0';
+                    memcpy(self->stem, m->s + rn + m->norm_len, m->stem_len);
+                    self->stem[m->stem_len] = '\0';
                     *tok = (td_token){(uint32_t)start, (uint32_t)end, self->norm,
                                       m->norm_len, self->stem, m->stem_len, TD_TOK_WORD,
-                                      m->stop};
+                                      m->lang_stop & 1, m->norm_hash, m->stem_hash};
                     return true;
                 }
             }
@@ -259,16 +282,19 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
         tok->stem = st;
         tok->stem_len = (uint32_t)sl;
-        if (m && n <= CACHE_WORD && sl <= CACHE_WORD) {
+        tok->norm_hash = XXH3_64bits(self->norm, n);
+        tok->stem_hash = st == self->norm ? (uint32_t)tok->norm_hash
+                                          : (uint32_t)XXH3_64bits(st, sl);
+        if (m && rn + n + sl <= CACHE_BYTES) {
             m->raw_len = (uint8_t)rn;
-            m->lang = (uint8_t)self->lang;
-            m->stop = tok->stop;
-            memcpy(m->raw, self->raw, rn);
+            m->lang_stop = (uint8_t)((unsigned)self->lang << 1 | (tok->stop ? 1u : 0u));
             m->norm_len = (uint8_t)n;
-            memcpy(m->norm, self->norm, n + 1);
             m->stem_len = (uint8_t)sl;
-            memcpy(m->stem, st, sl);
-            m->stem[sl] = '\0';
+            m->norm_hash = tok->norm_hash;
+            m->stem_hash = tok->stem_hash;
+            memcpy(m->s, self->raw, rn);
+            memcpy(m->s + rn, self->norm, n);
+            memcpy(m->s + rn + n, st, sl);
         }
         return true;
     }
