@@ -235,16 +235,16 @@ static void s_sort_u32(uint32_t *v, size_t n)
     }
 }
 
-/* End of the sentence starting at p: after ". ", "! ", "? " or a line break. */
+/* End of the sentence starting at p: after ". ", "! ", "? " or a line break.
+ * strpbrk (vectorised in glibc) skips to each candidate byte. */
 static const char *s_sentence_end(const char *p)
 {
-    for (; *p; p++) {
-        if (*p == '\n')
+    while ((p = strpbrk(p, ".!?\n"))) {
+        if (*p == '\n' || p[1] == ' ' || p[1] == '\n' || !p[1])
             return p + 1;
-        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == '\n' || !p[1]))
-            return p + 1;
+        p++;
     }
-    return p;
+    return NULL;
 }
 
 /* SimHash votes in bit-sliced counters: plane[k] holds bit k of the 64
@@ -340,8 +340,11 @@ static void s_print(td_terms *self, const char *body, const char *lang)
     const td_term *tok = self->tok[TD_TERMS_BODY];
     size_t ntok = self->n[TD_TERMS_BODY], k = 0;
     const char *start = body ? body : "";
+    const char *stop_at = start + strlen(start);
     for (const char *p = start; *p;) {
         const char *e = s_sentence_end(p);
+        if (!e)
+            e = stop_at;
         uint8_t n = 0;
         if (lg != TD_LANG_NONE) {
             for (; k < ntok && self->start[k] < (uint32_t)(e - start); k++) {
@@ -419,11 +422,13 @@ static int s_export_built(const td_terms *self, td_arena *arena, td_terms_wire *
                         td_arena_alloc(arena, (self->n[1] ? self->n[1] : 1) * 4)};
     if (!w || !stop || !num[0] || !num[1])
         return -1;
-    memcpy(w, self->buf, self->used);
+    if (self->used)
+        memcpy(w, self->buf, self->used);
     for (uint32_t i = 0; i < nw; i++)
         stop[i] = self->iw[i].stop;
     for (int f = 0; f < 2; f++)
-        memcpy(num[f], self->wid[f], self->n[f] * sizeof *num[f]);
+        if (self->n[f])   /* an empty field may never have had its arrays */
+            memcpy(num[f], self->wid[f], self->n[f] * sizeof *num[f]);
     out->nwords = nw;
     out->words = w;
     out->words_len = self->used;
