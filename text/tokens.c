@@ -35,6 +35,24 @@ typedef struct {
 _Static_assert(sizeof(s_memo) == 64, "a memo entry is one cache line");
 _Static_assert(TD_LANG_COUNT < 128, "lang_stop holds the language in 7 bits");
 
+/* Words are found AHEAD at a time before they are resolved (memo or
+ * fold + stem), and the memo entry of each is prefetched when it is found:
+ * a probe of the 2 MiB memo misses the L2 cache for much of the vocabulary,
+ * and was ~10 % of an ingest worker's time as a stall on every token. The
+ * lookups still happen one at a time, in text order, so the tokens are the
+ * same. */
+#define AHEAD 8
+
+typedef struct {
+    uint32_t start, end;    /* byte offsets of the token */
+    uint32_t rn;            /* bytes of raw */
+    bool digits_only;
+    bool cjk;               /* one ideograph or kana: raw is the token */
+    bool memo_ok;           /* key is set: look it up in the memo */
+    uint64_t key;           /* memo hash of raw and the language */
+    char raw[TD_TOKEN_MAX * 4 + 8]; /* the word with the elided prefix or separators removed */
+} s_found;
+
 struct td_tokenizer {
     const char *text;
     size_t len, pos;
@@ -43,7 +61,9 @@ struct td_tokenizer {
     bool stemmer_failed[TD_LANG_COUNT];
     char norm[TD_TOKEN_MAX + 8];
     char stem[TD_TOKEN_MAX + 8];
-    char raw[TD_TOKEN_MAX * 4 + 8]; /* a word with the elided prefix or separators removed */
+    s_found found[AHEAD];           /* words found, not yet returned: a ring */
+    unsigned head, nfound;
+    bool at_end;                    /* the text has no more words to find */
     s_memo *memo;                   /* CACHE_SLOTS entries, allocated on first use */
     bool memo_failed;
 };
@@ -75,6 +95,8 @@ void td_tokenizer_begin_lang(td_tokenizer *self, const char *text, size_t len, t
     self->text = text ? text : "";
     self->len = text ? len : 0;
     self->pos = 0;
+    self->head = self->nfound = 0;
+    self->at_end = false;
     self->lang = lang == TD_LANG_NONE ? td_lang_detect(self->text, self->len) : lang;
 }
 
@@ -165,7 +187,9 @@ static bool s_elides(td_lang l)
     return l == TD_LANG_FR || l == TD_LANG_IT || l == TD_LANG_CA;
 }
 
-bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
+/* Find the next word from self->pos into *f: false at the end of the
+ * text. */
+static bool s_find(td_tokenizer *self, s_found *f)
 {
     const char *t = self->text;
     size_t len = self->len;
@@ -181,11 +205,13 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
         }
         if (s_is_cjk(cp)) {
             self->pos = i + k;
-            memcpy(self->norm, t + i, k);
-            self->norm[k] = '\0';
-            uint64_t h = XXH3_64bits(self->norm, k);
-            *tok = (td_token){(uint32_t)i, (uint32_t)(i + k), self->norm, (uint32_t)k,
-                              self->norm, (uint32_t)k, TD_TOK_CJK, false, h, (uint32_t)h};
+            f->start = (uint32_t)i;
+            f->end = (uint32_t)(i + k);
+            f->rn = (uint32_t)k;
+            f->digits_only = false;
+            f->cjk = true;
+            f->memo_ok = false;
+            memcpy(f->raw, t + i, k);
             return true;
         }
         /* scan the word: word chars, plus ' between letters, plus , or .
@@ -197,8 +223,8 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             if (kk == 1 && s_is_wordchar(cp)) {   /* ASCII letter or digit */
                 if (!(cp >= '0' && cp <= '9'))
                     digits_only = false;
-                if (rn + 1 < sizeof self->raw)
-                    self->raw[rn++] = (char)cp;
+                if (rn + 1 < sizeof f->raw)
+                    f->raw[rn++] = (char)cp;
                 end++;
                 continue;
             }
@@ -207,8 +233,8 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             if (s_is_wordchar(cp)) {
                 if (!(cp >= '0' && cp <= '9'))
                     digits_only = false;
-                if (rn + kk < sizeof self->raw) {
-                    memcpy(self->raw + rn, t + end, kk);
+                if (rn + kk < sizeof f->raw) {
+                    memcpy(f->raw + rn, t + end, kk);
                     rn += kk;
                 }
                 end += kk;
@@ -227,8 +253,8 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
                         continue;
                     }
                     has_apos = true;
-                    if (rn + 1 < sizeof self->raw)
-                        self->raw[rn++] = '\'';
+                    if (rn + 1 < sizeof f->raw)
+                        f->raw[rn++] = '\'';
                     end++;
                     continue;
                 }
@@ -242,7 +268,12 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
         self->pos = end > i ? end : i + k;
         if (rn == 0)
             continue;
-        s_memo *m = NULL;
+        f->start = (uint32_t)start;
+        f->end = (uint32_t)end;
+        f->rn = (uint32_t)rn;
+        f->digits_only = digits_only;
+        f->cjk = false;
+        f->memo_ok = false;
         if (!digits_only && rn <= CACHE_BYTES) {
             if (!self->memo && !self->memo_failed) {
                 self->memo = aligned_alloc(64, CACHE_SLOTS * sizeof *self->memo);
@@ -252,50 +283,92 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
                     self->memo_failed = true;
             }
             if (self->memo) {
-                m = &self->memo[(XXH3_64bits(self->raw, rn) ^ (uint64_t)self->lang) &
-                                (CACHE_SLOTS - 1)];
-                if (m->raw_len == rn && m->lang_stop >> 1 == (uint8_t)self->lang &&
-                    memcmp(m->s, self->raw, rn) == 0) {
-                    memcpy(self->norm, m->s + rn, m->norm_len);
-                    self->norm[m->norm_len] = '\0';
-                    memcpy(self->stem, m->s + rn + m->norm_len, m->stem_len);
-                    self->stem[m->stem_len] = '\0';
-                    *tok = (td_token){(uint32_t)start, (uint32_t)end, self->norm,
-                                      m->norm_len, self->stem, m->stem_len, TD_TOK_WORD,
-                                      m->lang_stop & 1, m->norm_hash, m->stem_hash};
-                    return true;
-                }
+                f->key = XXH3_64bits(f->raw, rn) ^ (uint64_t)self->lang;
+                f->memo_ok = true;
+                __builtin_prefetch(&self->memo[f->key & (CACHE_SLOTS - 1)]);
             }
         }
-        size_t n = td_normalize_fold(self->raw, rn, self->norm, TD_TOKEN_MAX + 1);
-        if (n == 0)
-            continue;
-        tok->start = (uint32_t)start;
-        tok->end = (uint32_t)end;
-        tok->norm = self->norm;
-        tok->norm_len = (uint32_t)n;
-        tok->kind = digits_only ? TD_TOK_NUMBER : TD_TOK_WORD;
-        tok->stop = !digits_only && td_lang_is_stop(self->lang, self->norm, n);
-        size_t sl = n;
-        const char *st = self->norm;
-        if (!digits_only)
-            st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
-        tok->stem = st;
-        tok->stem_len = (uint32_t)sl;
-        tok->norm_hash = XXH3_64bits(self->norm, n);
-        tok->stem_hash = st == self->norm ? (uint32_t)tok->norm_hash
-                                          : (uint32_t)XXH3_64bits(st, sl);
-        if (m && rn + n + sl <= CACHE_BYTES) {
-            m->raw_len = (uint8_t)rn;
-            m->lang_stop = (uint8_t)((unsigned)self->lang << 1 | (tok->stop ? 1u : 0u));
-            m->norm_len = (uint8_t)n;
-            m->stem_len = (uint8_t)sl;
-            m->norm_hash = tok->norm_hash;
-            m->stem_hash = tok->stem_hash;
-            memcpy(m->s, self->raw, rn);
-            memcpy(m->s + rn, self->norm, n);
-            memcpy(m->s + rn + n, st, sl);
-        }
         return true;
+    }
+}
+
+/* The token of a found word: from the memo, or folded and stemmed (and
+ * remembered). False when the word folds to nothing. */
+static bool s_resolve(td_tokenizer *self, const s_found *f, td_token *tok)
+{
+    size_t rn = f->rn;
+    if (f->cjk) {
+        memcpy(self->norm, f->raw, rn);
+        self->norm[rn] = '\0';
+        uint64_t h = XXH3_64bits(self->norm, rn);
+        *tok = (td_token){f->start, f->end, self->norm, (uint32_t)rn, self->norm, (uint32_t)rn,
+                          TD_TOK_CJK, false, h, (uint32_t)h};
+        return true;
+    }
+    s_memo *m = NULL;
+    if (f->memo_ok) {
+        m = &self->memo[f->key & (CACHE_SLOTS - 1)];
+        if (m->raw_len == rn && m->lang_stop >> 1 == (uint8_t)self->lang &&
+            memcmp(m->s, f->raw, rn) == 0) {
+            memcpy(self->norm, m->s + rn, m->norm_len);
+            self->norm[m->norm_len] = '\0';
+            memcpy(self->stem, m->s + rn + m->norm_len, m->stem_len);
+            self->stem[m->stem_len] = '\0';
+            *tok = (td_token){f->start, f->end, self->norm, m->norm_len, self->stem,
+                              m->stem_len, TD_TOK_WORD, m->lang_stop & 1, m->norm_hash,
+                              m->stem_hash};
+            return true;
+        }
+    }
+    bool digits_only = f->digits_only;
+    size_t n = td_normalize_fold(f->raw, rn, self->norm, TD_TOKEN_MAX + 1);
+    if (n == 0)
+        return false;
+    tok->start = f->start;
+    tok->end = f->end;
+    tok->norm = self->norm;
+    tok->norm_len = (uint32_t)n;
+    tok->kind = digits_only ? TD_TOK_NUMBER : TD_TOK_WORD;
+    tok->stop = !digits_only && td_lang_is_stop(self->lang, self->norm, n);
+    size_t sl = n;
+    const char *st = self->norm;
+    if (!digits_only)
+        st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
+    tok->stem = st;
+    tok->stem_len = (uint32_t)sl;
+    tok->norm_hash = XXH3_64bits(self->norm, n);
+    tok->stem_hash = st == self->norm ? (uint32_t)tok->norm_hash
+                                      : (uint32_t)XXH3_64bits(st, sl);
+    if (m && rn + n + sl <= CACHE_BYTES) {
+        m->raw_len = (uint8_t)rn;
+        m->lang_stop = (uint8_t)((unsigned)self->lang << 1 | (tok->stop ? 1u : 0u));
+        m->norm_len = (uint8_t)n;
+        m->stem_len = (uint8_t)sl;
+        m->norm_hash = tok->norm_hash;
+        m->stem_hash = tok->stem_hash;
+        memcpy(m->s, f->raw, rn);
+        memcpy(m->s + rn, self->norm, n);
+        memcpy(m->s + rn + n, st, sl);
+    }
+    return true;
+}
+
+bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
+{
+    for (;;) {
+        while (self->nfound < AHEAD && !self->at_end) {
+            if (s_find(self, &self->found[(self->head + self->nfound) % AHEAD]))
+                self->nfound++;
+            else
+                self->at_end = true;
+        }
+        if (!self->nfound)
+            return false;
+        const s_found *f = &self->found[self->head];
+        self->head = (self->head + 1) % AHEAD;
+        self->nfound--;
+        /* f stays intact until the next call refills its slot */
+        if (s_resolve(self, f, tok))
+            return true;
     }
 }
