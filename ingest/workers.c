@@ -6,7 +6,14 @@
  * inproc passes the message); a result is a header and the packed store
  * message. The main thread remembers each job's kind and token in a ring,
  * in the order given, and reads results only from the worker that holds the
- * oldest job — which is what keeps the output in input order. */
+ * oldest job — which is what keeps the output in input order.
+ *
+ * A busy worker returns its results in small batches (HOLD_MAX results or
+ * HOLD_MS, whichever comes first; at once when no job is waiting). One
+ * result at a time woke the main thread for each, and the main thread's
+ * send on the store link woke ZeroMQ's I/O thread for each: two thread
+ * wake-ups per article, ~60 µs of CPU per article (a third of ingest's).
+ * Batched, both wake once per batch; an idle pool adds no latency. */
 #define _GNU_SOURCE
 #include "workers.h"
 
@@ -23,6 +30,8 @@
 #include "prepare.h"
 
 #define MAX_WORKERS 64
+#define HOLD_MAX 16     /* results a busy worker keeps before returning them */
+#define HOLD_MS 2       /* and for how long at most */
 
 typedef struct {
     uint32_t kind;
@@ -42,6 +51,12 @@ typedef struct {
     size_t bytes;
 } s_job;
 
+/* A finished job not yet returned: its header and store message. */
+typedef struct {
+    s_done_hdr d;
+    zmq_msg_t msg;      /* empty unless d.forward */
+} s_held;
+
 typedef struct {
     pthread_t thread;
     bool started;
@@ -49,6 +64,9 @@ typedef struct {
     void *main_sock;      /* used by the main thread only */
     void *sock;           /* used by the worker thread only */
     td_prepare *prep;
+    s_held held[HOLD_MAX];  /* worker thread only */
+    int n_held;
+    int64_t held_since;     /* td_mono_ms of the oldest held result */
 } s_worker;
 
 struct td_workers {
@@ -85,32 +103,69 @@ static int s_sendv(void *sock, const void *hdr, size_t hlen, const void *data, s
     return td_sock_sendv(sock, d, l, 2, 0);
 }
 
-/* One job: analyse (or pack the reject of) the frame. */
+/* Return the held results, oldest first. */
+static void s_flush(s_worker *w)
+{
+    for (int i = 0; i < w->n_held; i++) {
+        s_held *h = &w->held[i];
+        int rc;
+        do
+            rc = zmq_send(w->sock, &h->d, sizeof h->d, ZMQ_SNDMORE);
+        while (rc < 0 && errno == EINTR);
+        if (rc >= 0) {
+            do
+                rc = zmq_msg_send(&h->msg, w->sock, 0);
+            while (rc < 0 && errno == EINTR);
+        }
+        if (rc < 0)
+            td_warn("analysis worker: cannot return a result: %s", zmq_strerror(errno));
+        zmq_msg_close(&h->msg);
+    }
+    w->n_held = 0;
+}
+
+/* One job: analyse (or pack the reject of) the frame; the result is held
+ * (see the top of this file). */
 static void s_work(s_worker *w, const s_job_hdr *h, zmq_msg_t *frame)
 {
-    s_done_hdr d;
-    memset(&d, 0, sizeof d);
+    s_held *out = &w->held[w->n_held];
+    s_done_hdr *d = &out->d;
+    memset(d, 0, sizeof *d);
     const void *data = zmq_msg_data(frame);
     size_t len = zmq_msg_size(frame);
     int rc;
     if (h->kind == TD_JOB_MULTIPART) {
-        d.rejected = 1;
-        d.err.code = TD_E_BAD_REQUEST;
-        snprintf(d.err.message, sizeof d.err.message, "a submission is one frame");
+        d->rejected = 1;
+        d->err.code = TD_E_BAD_REQUEST;
+        snprintf(d->err.message, sizeof d->err.message, "a submission is one frame");
         rc = -1;
     } else {
-        rc = td_prepare_article(w->prep, data, len, h->token, &d.err);
+        rc = td_prepare_article(w->prep, data, len, h->token, &d->err);
         if (rc < 0)
-            d.rejected = 1;
+            d->rejected = 1;
     }
     if (rc == 0)
-        d.forward = 1;
+        d->forward = 1;
     else if (h->kind != TD_JOB_SUBMIT)   /* feed: the refusal becomes a reject record */
-        d.forward = td_prepare_reject(w->prep, data, len, &d.err) == 0;
+        d->forward = td_prepare_reject(w->prep, data, len, &d->err) == 0;
     size_t mlen = 0;
-    const void *msg = d.forward ? td_prepare_message(w->prep, &mlen) : NULL;
-    if (s_sendv(w->sock, &d, sizeof d, msg, mlen) < 0)
-        td_warn("analysis worker: cannot return a result: %s", zmq_strerror(errno));
+    const void *msg = d->forward ? td_prepare_message(w->prep, &mlen) : NULL;
+    if (zmq_msg_init_size(&out->msg, msg ? mlen : 0) != 0) {
+        /* no memory for the copy: say so rather than send half a result */
+        zmq_msg_init(&out->msg);
+        d->forward = 0;
+        if (h->kind == TD_JOB_SUBMIT && !d->rejected) {
+            d->rejected = 1;
+            d->err.code = TD_E_INTERNAL;
+            snprintf(d->err.message, sizeof d->err.message, "out of memory");
+        }
+    } else if (msg && mlen) {
+        memcpy(zmq_msg_data(&out->msg), msg, mlen);
+    }
+    if (w->n_held++ == 0)
+        w->held_since = td_mono_ms();
+    if (w->n_held == HOLD_MAX || td_mono_ms() - w->held_since >= HOLD_MS)
+        s_flush(w);
 }
 
 static void *s_worker_main(void *arg)
@@ -120,7 +175,17 @@ static void *s_worker_main(void *arg)
     zmq_msg_init(&hdr);
     zmq_msg_init(&frame);
     for (;;) {
-        if (s_recv(w->sock, &hdr) < 0)
+        /* with results held, look for the next job without waiting: none
+         * there means the pool is idle, and they go back now */
+        int rc;
+        do
+            rc = zmq_msg_recv(&hdr, w->sock, w->n_held ? ZMQ_DONTWAIT : 0);
+        while (rc < 0 && errno == EINTR);
+        if (rc < 0 && errno == EAGAIN && w->n_held) {
+            s_flush(w);
+            continue;
+        }
+        if (rc < 0)
             break;
         s_job_hdr h = {.stop = 1};
         if (zmq_msg_size(&hdr) == sizeof h)
@@ -130,6 +195,7 @@ static void *s_worker_main(void *arg)
             break;
         s_work(w, &h, &frame);
     }
+    s_flush(w);
     zmq_msg_close(&hdr);
     zmq_msg_close(&frame);
     return NULL;

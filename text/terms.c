@@ -16,11 +16,26 @@ struct td_terms {
     td_tokenizer *tk;
     td_term *tok[2];
     size_t n[2], cap[2];
-    char *buf;              /* the tokens' strings */
+    char *buf;              /* the words' strings: norm, NUL, stem, NUL */
     size_t used, bcap;
     td_body_print print;
     uint32_t *start;        /* byte offset of each body token (s_print) */
     size_t scap;
+    /* the tokenizer's hashes of each token's norm and (body) stem, so that
+     * the fingerprint and the export do not hash every token again */
+    uint64_t *nhash[2];
+    uint32_t *shash;
+    /* td_terms_build keeps each distinct word once, in order of first
+     * occurrence (title, then body): buf holds exactly the wire's word list,
+     * and wid the word number of each token, so the export only copies. */
+    bool interned;          /* built (not loaded): wid, iw, buf are the wire form */
+    uint32_t *wid[2];       /* word number of each token */
+    td_term *iw;            /* the distinct words (norm, stem: offsets in buf) */
+    uint64_t *iwh;          /* XXH3 of each distinct word's norm */
+    uint32_t nw;
+    size_t iwcap;
+    uint32_t *slot;         /* open addressing over iw: word + 1, 0 = free */
+    size_t nslots;
     /* td_terms_load: the words' strings and the words */
     td_term *words;
     size_t wcap;
@@ -47,6 +62,14 @@ void td_terms_destroy(td_terms **self_p)
     free(self->buf);
     free(self->words);
     free(self->start);
+    free(self->nhash[0]);
+    free(self->nhash[1]);
+    free(self->shash);
+    free(self->wid[0]);
+    free(self->wid[1]);
+    free(self->iw);
+    free(self->iwh);
+    free(self->slot);
     free(self);
     *self_p = NULL;
 }
@@ -88,8 +111,81 @@ static int s_grow(td_terms *self, int f, size_t need)
     if (!n)
         return -1;
     self->tok[f] = n;
+    uint64_t *nh = realloc(self->nhash[f], cap * sizeof *nh);
+    if (!nh)
+        return -1;
+    self->nhash[f] = nh;
+    uint32_t *wi = realloc(self->wid[f], cap * sizeof *wi);
+    if (!wi)
+        return -1;
+    self->wid[f] = wi;
+    if (f == TD_TERMS_BODY) {
+        uint32_t *sh = realloc(self->shash, cap * sizeof *sh);
+        if (!sh)
+            return -1;
+        self->shash = sh;
+    }
     self->cap[f] = cap;
     return 0;
+}
+
+/* Double the word table (or make its first one) and put the words back. */
+static int s_rehash(td_terms *self)
+{
+    size_t n = self->nslots ? self->nslots * 2 : 1024;
+    uint32_t *sl = calloc(n, sizeof *sl);
+    if (!sl)
+        return -1;
+    for (uint32_t i = 0; i < self->nw; i++) {
+        size_t at = (size_t)self->iwh[i] & (n - 1);
+        while (sl[at])
+            at = (at + 1) & (n - 1);
+        sl[at] = i + 1;
+    }
+    free(self->slot);
+    self->slot = sl;
+    self->nslots = n;
+    return 0;
+}
+
+/* The number of token t's word (norm, stem and stop flag all equal), added
+ * to the words when new. -1 when out of memory. */
+static int64_t s_intern(td_terms *self, const td_token *t)
+{
+    if (2 * ((size_t)self->nw + 1) > self->nslots && s_rehash(self) != 0)
+        return -1;
+    size_t mask = self->nslots - 1, at = (size_t)t->norm_hash & mask;
+    for (uint32_t id; (id = self->slot[at]); at = (at + 1) & mask) {
+        const td_term *w = &self->iw[id - 1];
+        if (self->iwh[id - 1] == t->norm_hash && w->stop == t->stop &&
+            w->norm_len == t->norm_len && w->stem_len == t->stem_len &&
+            memcmp(self->buf + (uintptr_t)w->norm, t->norm, t->norm_len) == 0 &&
+            memcmp(self->buf + (uintptr_t)w->stem, t->stem, t->stem_len) == 0)
+            return id - 1;
+    }
+    if (self->nw == self->iwcap) {
+        size_t cap = self->iwcap ? self->iwcap * 2 : 1024;
+        td_term *iw = realloc(self->iw, cap * sizeof *iw);
+        if (!iw)
+            return -1;
+        self->iw = iw;
+        uint64_t *h = realloc(self->iwh, cap * sizeof *h);
+        if (!h)
+            return -1;
+        self->iwh = h;
+        self->iwcap = cap;
+    }
+    /* buffer offsets now (it may move), pointers once it is complete */
+    uint32_t norm, stem;
+    if (s_keep(self, t->norm, t->norm_len, &norm) != 0 ||
+        s_keep(self, t->stem, t->stem_len, &stem) != 0)
+        return -1;
+    self->iw[self->nw] = (td_term){
+        .norm = (const char *)(uintptr_t)norm, .stem = (const char *)(uintptr_t)stem,
+        .norm_len = t->norm_len, .stem_len = t->stem_len, .stop = t->stop};
+    self->iwh[self->nw] = t->norm_hash;
+    self->slot[at] = ++self->nw;
+    return self->nw - 1;
 }
 
 static int s_field(td_terms *self, int f, const char *text, const char *lang)
@@ -102,10 +198,8 @@ static int s_field(td_terms *self, int f, const char *text, const char *lang)
     while (td_tokenizer_next(self->tk, &t)) {
         if (s_grow(self, f, self->n[f] + 1) != 0)
             return -1;
-        /* buffer offsets now (it may move), pointers once it is complete */
-        uint32_t norm, stem;
-        if (s_keep(self, t.norm, t.norm_len, &norm) != 0 ||
-            s_keep(self, t.stem, t.stem_len, &stem) != 0)
+        int64_t id = s_intern(self, &t);
+        if (id < 0)
             return -1;
         if (f == TD_TERMS_BODY) {
             if (self->n[f] >= self->scap) {
@@ -117,10 +211,11 @@ static int s_field(td_terms *self, int f, const char *text, const char *lang)
                 self->scap = cap;
             }
             self->start[self->n[f]] = t.start;
+            self->shash[self->n[f]] = t.stem_hash;
         }
-        self->tok[f][self->n[f]++] = (td_term){
-            .norm = (const char *)(uintptr_t)norm, .stem = (const char *)(uintptr_t)stem,
-            .norm_len = t.norm_len, .stem_len = t.stem_len, .stop = t.stop};
+        self->nhash[f][self->n[f]] = t.norm_hash;
+        self->wid[f][self->n[f]] = (uint32_t)id;
+        self->tok[f][self->n[f]++] = self->iw[id];
     }
     return 0;
 }
@@ -140,30 +235,25 @@ static void s_sort_u32(uint32_t *v, size_t n)
     }
 }
 
-/* End of the sentence starting at p: after ". ", "! ", "? " or a line break. */
+/* End of the sentence starting at p: after ". ", "! ", "? " or a line break.
+ * strpbrk (vectorised in glibc) skips to each candidate byte. */
 static const char *s_sentence_end(const char *p)
 {
-    for (; *p; p++) {
-        if (*p == '\n')
+    while ((p = strpbrk(p, ".!?\n"))) {
+        if (*p == '\n' || p[1] == ' ' || p[1] == '\n' || !p[1])
             return p + 1;
-        if ((*p == '.' || *p == '!' || *p == '?') && (p[1] == ' ' || p[1] == '\n' || !p[1]))
-            return p + 1;
+        p++;
     }
-    return p;
+    return NULL;
 }
 
-/* SimHash votes, eight bits at a time: byte j of s_spread(v) is bit j of v,
- * so adding s_spread of each byte of a shingle hash to acc[byte] counts the
- * ones of all 64 bit positions in 8-bit lanes (flushed before they wrap).
- * Eight multiply-adds per shingle instead of 64 compare-adds. */
-static inline uint64_t s_spread(uint64_t v)
-{
-    uint64_t x = (v * 0x0101010101010101ull) & 0x8040201008040201ull;
-    return ((x + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;
-}
-
+/* SimHash votes in bit-sliced counters: plane[k] holds bit k of the 64
+ * per-position counts, so adding a shingle hash is a ripple-carry add of
+ * its 64 bits across 8 planes (24 AND/XOR, no branches), where a count per
+ * position took 64 compare-adds (and byte-lane SWAR still ~100 operations).
+ * The planes hold counts up to 255 and are emptied into ones[] before. */
 typedef struct {
-    uint64_t acc[8];
+    uint64_t plane[8];
     uint32_t in_acc, shingles;
     uint32_t ones[64];
     uint64_t ring[SHINGLE];
@@ -172,27 +262,33 @@ typedef struct {
 
 static void s_sim_flush(s_simhash *sh)
 {
-    for (int i = 0; i < 8; i++) {
-        for (int j = 0; j < 8; j++)
-            sh->ones[8 * i + j] += (uint32_t)(sh->acc[i] >> (8 * j) & 0xFF);
-        sh->acc[i] = 0;
+    for (int b = 0; b < 64; b++) {
+        uint32_t v = 0;
+        for (int k = 0; k < 8; k++)
+            v |= (uint32_t)(sh->plane[k] >> b & 1) << k;
+        sh->ones[b] += v;
     }
+    memset(sh->plane, 0, sizeof sh->plane);
     sh->in_acc = 0;
 }
 
-/* One word (stop words included: copies keep them, so they make the hash
- * more exact). */
-static void s_sim_word(s_simhash *sh, const char *norm, size_t len)
+/* One word, by the XXH3 of its norm (stop words included: copies keep
+ * them, so they make the hash more exact). */
+static void s_sim_word(s_simhash *sh, uint64_t norm_hash)
 {
-    sh->ring[sh->ntok % SHINGLE] = XXH3_64bits(norm, len);
+    sh->ring[sh->ntok % SHINGLE] = norm_hash;
     sh->ntok++;
     if (sh->ntok < SHINGLE)
         return;
     uint64_t h = sh->ring[0] * 0x9E3779B97F4A7C15ull ^ sh->ring[1] * 0xC2B2AE3D27D4EB4Full ^
                  sh->ring[2];
-    h = XXH3_64bits(&h, sizeof h);
-    for (int i = 0; i < 8; i++)
-        sh->acc[i] += s_spread(h >> (8 * i) & 0xFF);
+    uint64_t carry = XXH3_64bits(&h, sizeof h);
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) {
+        uint64_t c = sh->plane[k] & carry;
+        sh->plane[k] ^= carry;
+        carry = c;
+    }
     sh->shingles++;
     if (++sh->in_acc == 255)
         s_sim_flush(sh);
@@ -208,14 +304,13 @@ static uint64_t s_sim_done(s_simhash *sh)
     return out;
 }
 
-/* A content word of the current sentence's set (first TD_FP_TERMS distinct). */
-static void s_sent_word(td_body_print *out, uint8_t *n, const char *stem, size_t stem_len,
-                        size_t norm_len, bool stop)
+/* A content word of the current sentence's set (first TD_FP_TERMS
+ * distinct), by the low 32 bits of the XXH3 of its stem. */
+static void s_sent_word(td_body_print *out, uint8_t *n, uint32_t h, size_t norm_len, bool stop)
 {
     if (out->n_sent >= TD_FP_SENTENCES || stop || norm_len < 2 || *n >= TD_FP_TERMS)
         return;
     uint32_t *set = out->sent[out->n_sent];
-    uint32_t h = (uint32_t)XXH3_64bits(stem, stem_len);
     for (uint8_t i = 0; i < *n; i++)
         if (set[i] == h)
             return;
@@ -245,21 +340,23 @@ static void s_print(td_terms *self, const char *body, const char *lang)
     const td_term *tok = self->tok[TD_TERMS_BODY];
     size_t ntok = self->n[TD_TERMS_BODY], k = 0;
     const char *start = body ? body : "";
+    const char *stop_at = start + strlen(start);
     for (const char *p = start; *p;) {
         const char *e = s_sentence_end(p);
+        if (!e)
+            e = stop_at;
         uint8_t n = 0;
         if (lg != TD_LANG_NONE) {
             for (; k < ntok && self->start[k] < (uint32_t)(e - start); k++) {
-                s_sim_word(&sh, tok[k].norm, tok[k].norm_len);
-                s_sent_word(out, &n, tok[k].stem, tok[k].stem_len, tok[k].norm_len,
-                            tok[k].stop);
+                s_sim_word(&sh, self->nhash[TD_TERMS_BODY][k]);
+                s_sent_word(out, &n, self->shash[k], tok[k].norm_len, tok[k].stop);
             }
         } else {
             td_tokenizer_begin_lang(self->tk, p, (size_t)(e - p), lg);
             td_token t;
             while (td_tokenizer_next(self->tk, &t)) {
-                s_sim_word(&sh, t.norm, t.norm_len);
-                s_sent_word(out, &n, t.stem, t.stem_len, t.norm_len, t.stop);
+                s_sim_word(&sh, t.norm_hash);
+                s_sent_word(out, &n, t.stem_hash, t.norm_len, t.stop);
             }
         }
         s_sent_done(out, n);
@@ -271,11 +368,17 @@ static void s_print(td_terms *self, const char *body, const char *lang)
 
 int td_terms_build(td_terms *self, const char *title, const char *body, const char *lang)
 {
+    self->interned = true;
     self->used = 0;
+    self->nw = 0;
+    if (self->slot)
+        memset(self->slot, 0, self->nslots * sizeof *self->slot);
     self->n[0] = self->n[1] = 0;
     if (s_field(self, TD_TERMS_TITLE, title, lang) != 0 ||
         s_field(self, TD_TERMS_BODY, body, lang) != 0) {
         self->n[0] = self->n[1] = 0;
+        self->nw = 0;
+        self->used = 0;
         return -1;
     }
     for (int f = 0; f < 2; f++)
@@ -308,10 +411,36 @@ static bool s_same(const td_term *a, const td_term *b)
            memcmp(a->stem, b->stem, a->stem_len) == 0;
 }
 
-int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
+/* The words of a build: td_terms_build kept them distinct, in order of
+ * first occurrence, with buf already in the wire's layout. */
+static int s_export_built(const td_terms *self, td_arena *arena, td_terms_wire *out)
 {
-    memset(out, 0, sizeof *out);
-    out->version = TD_TERMS_VERSION;
+    uint32_t nw = self->nw;
+    char *w = td_arena_alloc(arena, self->used ? self->used : 1);
+    uint8_t *stop = td_arena_alloc(arena, nw ? nw : 1);
+    uint32_t *num[2] = {td_arena_alloc(arena, (self->n[0] ? self->n[0] : 1) * 4),
+                        td_arena_alloc(arena, (self->n[1] ? self->n[1] : 1) * 4)};
+    if (!w || !stop || !num[0] || !num[1])
+        return -1;
+    if (self->used)
+        memcpy(w, self->buf, self->used);
+    for (uint32_t i = 0; i < nw; i++)
+        stop[i] = self->iw[i].stop;
+    for (int f = 0; f < 2; f++)
+        if (self->n[f])   /* an empty field may never have had its arrays */
+            memcpy(num[f], self->wid[f], self->n[f] * sizeof *num[f]);
+    out->nwords = nw;
+    out->words = w;
+    out->words_len = self->used;
+    out->stop = stop;
+    out->title = num[0];
+    out->body = num[1];
+    return 0;
+}
+
+/* The words of loaded tokens: found again with a hash table. */
+static int s_export_scan(const td_terms *self, td_arena *arena, td_terms_wire *out)
+{
     size_t ntok = self->n[0] + self->n[1];
     /* distinct words: open addressing over the token numbers */
     size_t slots = 64;
@@ -355,10 +484,19 @@ int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
     out->words = w;
     out->words_len = bytes;
     out->stop = stop;
-    out->ntitle = (uint32_t)self->n[0];
-    out->nbody = (uint32_t)self->n[1];
     out->title = num[0];
     out->body = num[1];
+    return 0;
+}
+
+int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
+{
+    memset(out, 0, sizeof *out);
+    out->version = TD_TERMS_VERSION;
+    if ((self->interned ? s_export_built : s_export_scan)(self, arena, out) != 0)
+        return -1;
+    out->ntitle = (uint32_t)self->n[0];
+    out->nbody = (uint32_t)self->n[1];
 
     const td_body_print *fp = &self->print;
     size_t nh = 0;
@@ -383,6 +521,7 @@ int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
 /* Fills self from w; on -1 the caller forgets what was half loaded. */
 static int s_load(td_terms *self, const td_terms_wire *w)
 {
+    self->interned = false;
     self->used = 0;
     self->n[0] = self->n[1] = 0;
     memset(&self->print, 0, sizeof self->print);

@@ -9,24 +9,49 @@
 
 #include "normalize.h"
 
-/* A word's folded form, stem and stop flag, remembered by its raw bytes and
- * language. News text is Zipf-distributed: a few thousand distinct words
- * make up most tokens, so a small direct-mapped cache skips Unicode folding,
- * the stop-word lookup and the Snowball stemmer (~2,000 instructions a word)
- * for nearly all of them: 89 % of the tokens of the generated benchmark
- * corpus hit. Fixed size (CACHE_SLOTS entries, ~3 MiB per tokenizer); a collision just
- * replaces the entry. Not a library job: it is a memo of our own functions. */
+/* A word's folded form, stem, stop flag and hashes, remembered by its raw
+ * bytes and language. News text is Zipf-distributed: a few thousand distinct
+ * words make up most tokens, so a small direct-mapped cache skips Unicode
+ * folding, the stop-word lookup, the Snowball stemmer (~2,000 instructions a
+ * word) and the hashing of norm and stem for nearly all of them: 89 % of the
+ * tokens of the generated benchmark corpus hit. An entry is one 64-byte
+ * cache line (raw, norm and stem back to back): looking a word up is one
+ * cache miss at most, where the former 100-byte entries straddled two and
+ * the probe was the costliest instruction of the tokeniser. Fixed size
+ * (CACHE_SLOTS entries, 2 MiB per tokenizer); a collision just replaces the
+ * entry; words whose three forms exceed CACHE_BYTES are not cached. Not a
+ * library job: it is a memo of our own functions. */
 #define CACHE_SLOTS 32768
-#define CACHE_WORD 31   /* longest raw word, norm and stem cached */
+#define CACHE_BYTES 48  /* raw + norm + stem of a cached word */
 
 typedef struct {
+    _Alignas(64) uint64_t norm_hash;
+    uint32_t stem_hash;
     uint8_t raw_len, norm_len, stem_len; /* raw_len 0: empty slot */
-    uint8_t lang;
-    bool stop;
-    char raw[CACHE_WORD];
-    char norm[CACHE_WORD + 1];
-    char stem[CACHE_WORD + 1];
+    uint8_t lang_stop;                   /* lang << 1 | stop */
+    char s[CACHE_BYTES];                 /* raw, norm, stem; no NULs */
 } s_memo;
+
+_Static_assert(sizeof(s_memo) == 64, "a memo entry is one cache line");
+_Static_assert(TD_LANG_COUNT < 128, "lang_stop holds the language in 7 bits");
+
+/* Words are found AHEAD at a time before they are resolved (memo or
+ * fold + stem), and the memo entry of each is prefetched when it is found:
+ * a probe of the 2 MiB memo misses the L2 cache for much of the vocabulary,
+ * and was ~10 % of an ingest worker's time as a stall on every token. The
+ * lookups still happen one at a time, in text order, so the tokens are the
+ * same. */
+#define AHEAD 8
+
+typedef struct {
+    uint32_t start, end;    /* byte offsets of the token */
+    uint32_t rn;            /* bytes of raw */
+    bool digits_only;
+    bool cjk;               /* one ideograph or kana: raw is the token */
+    bool memo_ok;           /* key is set: look it up in the memo */
+    uint64_t key;           /* memo hash of raw and the language */
+    char raw[TD_TOKEN_MAX * 4 + 8]; /* the word with the elided prefix or separators removed */
+} s_found;
 
 struct td_tokenizer {
     const char *text;
@@ -36,8 +61,11 @@ struct td_tokenizer {
     bool stemmer_failed[TD_LANG_COUNT];
     char norm[TD_TOKEN_MAX + 8];
     char stem[TD_TOKEN_MAX + 8];
-    char raw[TD_TOKEN_MAX * 4 + 8]; /* a word with the elided prefix or separators removed */
+    s_found found[AHEAD];           /* words found, not yet returned: a ring */
+    unsigned head, nfound;
+    bool at_end;                    /* the text has no more words to find */
     s_memo *memo;                   /* CACHE_SLOTS entries, allocated on first use */
+    bool memo_failed;
 };
 
 td_tokenizer *td_tokenizer_new(void)
@@ -67,6 +95,8 @@ void td_tokenizer_begin_lang(td_tokenizer *self, const char *text, size_t len, t
     self->text = text ? text : "";
     self->len = text ? len : 0;
     self->pos = 0;
+    self->head = self->nfound = 0;
+    self->at_end = false;
     self->lang = lang == TD_LANG_NONE ? td_lang_detect(self->text, self->len) : lang;
 }
 
@@ -127,11 +157,9 @@ static bool s_is_cjk(int32_t cp)
            (cp >= 0x20000 && cp < 0x2FA20);
 }
 
-/* Letter, digit or combining mark: part of a word. */
-static bool s_is_wordchar(int32_t cp)
+/* Letter, digit or combining mark beyond ASCII. */
+static bool s_is_wordchar_uni(int32_t cp)
 {
-    if (cp < 0x80)
-        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
     if (cp == 0xFFFD)
         return false;
     switch (utf8proc_category(cp)) {
@@ -145,12 +173,23 @@ static bool s_is_wordchar(int32_t cp)
     }
 }
 
+/* Letter, digit or combining mark: part of a word (ASCII inline: it is
+ * asked once per byte of the text). */
+static inline bool s_is_wordchar(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+    return s_is_wordchar_uni(cp);
+}
+
 static bool s_elides(td_lang l)
 {
     return l == TD_LANG_FR || l == TD_LANG_IT || l == TD_LANG_CA;
 }
 
-bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
+/* Find the next word from self->pos into *f: false at the end of the
+ * text. */
+static bool s_find(td_tokenizer *self, s_found *f)
 {
     const char *t = self->text;
     size_t len = self->len;
@@ -166,10 +205,13 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
         }
         if (s_is_cjk(cp)) {
             self->pos = i + k;
-            memcpy(self->norm, t + i, k);
-            self->norm[k] = '\0';
-            *tok = (td_token){(uint32_t)i, (uint32_t)(i + k), self->norm, (uint32_t)k,
-                              self->norm, (uint32_t)k, TD_TOK_CJK, false};
+            f->start = (uint32_t)i;
+            f->end = (uint32_t)(i + k);
+            f->rn = (uint32_t)k;
+            f->digits_only = false;
+            f->cjk = true;
+            f->memo_ok = false;
+            memcpy(f->raw, t + i, k);
             return true;
         }
         /* scan the word: word chars, plus ' between letters, plus , or .
@@ -181,8 +223,8 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             if (kk == 1 && s_is_wordchar(cp)) {   /* ASCII letter or digit */
                 if (!(cp >= '0' && cp <= '9'))
                     digits_only = false;
-                if (rn + 1 < sizeof self->raw)
-                    self->raw[rn++] = (char)cp;
+                if (rn + 1 < sizeof f->raw)
+                    f->raw[rn++] = (char)cp;
                 end++;
                 continue;
             }
@@ -191,8 +233,8 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
             if (s_is_wordchar(cp)) {
                 if (!(cp >= '0' && cp <= '9'))
                     digits_only = false;
-                if (rn + kk < sizeof self->raw) {
-                    memcpy(self->raw + rn, t + end, kk);
+                if (rn + kk < sizeof f->raw) {
+                    memcpy(f->raw + rn, t + end, kk);
                     rn += kk;
                 }
                 end += kk;
@@ -211,8 +253,8 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
                         continue;
                     }
                     has_apos = true;
-                    if (rn + 1 < sizeof self->raw)
-                        self->raw[rn++] = '\'';
+                    if (rn + 1 < sizeof f->raw)
+                        f->raw[rn++] = '\'';
                     end++;
                     continue;
                 }
@@ -226,50 +268,107 @@ bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
         self->pos = end > i ? end : i + k;
         if (rn == 0)
             continue;
-        s_memo *m = NULL;
-        if (!digits_only && rn <= CACHE_WORD) {
-            if (!self->memo)
-                self->memo = calloc(CACHE_SLOTS, sizeof *self->memo);
+        f->start = (uint32_t)start;
+        f->end = (uint32_t)end;
+        f->rn = (uint32_t)rn;
+        f->digits_only = digits_only;
+        f->cjk = false;
+        f->memo_ok = false;
+        if (!digits_only && rn <= CACHE_BYTES) {
+            if (!self->memo && !self->memo_failed) {
+                self->memo = aligned_alloc(64, CACHE_SLOTS * sizeof *self->memo);
+                if (self->memo)
+                    memset(self->memo, 0, CACHE_SLOTS * sizeof *self->memo);
+                else
+                    self->memo_failed = true;
+            }
             if (self->memo) {
-                m = &self->memo[(XXH3_64bits(self->raw, rn) ^ (uint64_t)self->lang) &
-                                (CACHE_SLOTS - 1)];
-                if (m->raw_len == rn && m->lang == (uint8_t)self->lang &&
-                    memcmp(m->raw, self->raw, rn) == 0) {
-                    memcpy(self->norm, m->norm, (size_t)m->norm_len + 1);
-                    memcpy(self->stem, m->stem, (size_t)m->stem_len + 1);
-                    *tok = (td_token){(uint32_t)start, (uint32_t)end, self->norm,
-                                      m->norm_len, self->stem, m->stem_len, TD_TOK_WORD,
-                                      m->stop};
-                    return true;
-                }
+                f->key = XXH3_64bits(f->raw, rn) ^ (uint64_t)self->lang;
+                f->memo_ok = true;
+                __builtin_prefetch(&self->memo[f->key & (CACHE_SLOTS - 1)]);
             }
         }
-        size_t n = td_normalize_fold(self->raw, rn, self->norm, TD_TOKEN_MAX + 1);
-        if (n == 0)
-            continue;
-        tok->start = (uint32_t)start;
-        tok->end = (uint32_t)end;
-        tok->norm = self->norm;
-        tok->norm_len = (uint32_t)n;
-        tok->kind = digits_only ? TD_TOK_NUMBER : TD_TOK_WORD;
-        tok->stop = !digits_only && td_lang_is_stop(self->lang, self->norm, n);
-        size_t sl = n;
-        const char *st = self->norm;
-        if (!digits_only)
-            st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
-        tok->stem = st;
-        tok->stem_len = (uint32_t)sl;
-        if (m && n <= CACHE_WORD && sl <= CACHE_WORD) {
-            m->raw_len = (uint8_t)rn;
-            m->lang = (uint8_t)self->lang;
-            m->stop = tok->stop;
-            memcpy(m->raw, self->raw, rn);
-            m->norm_len = (uint8_t)n;
-            memcpy(m->norm, self->norm, n + 1);
-            m->stem_len = (uint8_t)sl;
-            memcpy(m->stem, st, sl);
-            m->stem[sl] = '\0';
-        }
         return true;
+    }
+}
+
+/* The token of a found word: from the memo, or folded and stemmed (and
+ * remembered). False when the word folds to nothing. */
+static bool s_resolve(td_tokenizer *self, const s_found *f, td_token *tok)
+{
+    size_t rn = f->rn;
+    if (f->cjk) {
+        memcpy(self->norm, f->raw, rn);
+        self->norm[rn] = '\0';
+        uint64_t h = XXH3_64bits(self->norm, rn);
+        *tok = (td_token){f->start, f->end, self->norm, (uint32_t)rn, self->norm, (uint32_t)rn,
+                          TD_TOK_CJK, false, h, (uint32_t)h};
+        return true;
+    }
+    s_memo *m = NULL;
+    if (f->memo_ok) {
+        m = &self->memo[f->key & (CACHE_SLOTS - 1)];
+        if (m->raw_len == rn && m->lang_stop >> 1 == (uint8_t)self->lang &&
+            memcmp(m->s, f->raw, rn) == 0) {
+            memcpy(self->norm, m->s + rn, m->norm_len);
+            self->norm[m->norm_len] = '\0';
+            memcpy(self->stem, m->s + rn + m->norm_len, m->stem_len);
+            self->stem[m->stem_len] = '\0';
+            *tok = (td_token){f->start, f->end, self->norm, m->norm_len, self->stem,
+                              m->stem_len, TD_TOK_WORD, m->lang_stop & 1, m->norm_hash,
+                              m->stem_hash};
+            return true;
+        }
+    }
+    bool digits_only = f->digits_only;
+    size_t n = td_normalize_fold(f->raw, rn, self->norm, TD_TOKEN_MAX + 1);
+    if (n == 0)
+        return false;
+    tok->start = f->start;
+    tok->end = f->end;
+    tok->norm = self->norm;
+    tok->norm_len = (uint32_t)n;
+    tok->kind = digits_only ? TD_TOK_NUMBER : TD_TOK_WORD;
+    tok->stop = !digits_only && td_lang_is_stop(self->lang, self->norm, n);
+    size_t sl = n;
+    const char *st = self->norm;
+    if (!digits_only)
+        st = td_tokenizer_stem(self, self->lang, self->norm, n, &sl);
+    tok->stem = st;
+    tok->stem_len = (uint32_t)sl;
+    tok->norm_hash = XXH3_64bits(self->norm, n);
+    tok->stem_hash = st == self->norm ? (uint32_t)tok->norm_hash
+                                      : (uint32_t)XXH3_64bits(st, sl);
+    if (m && rn + n + sl <= CACHE_BYTES) {
+        m->raw_len = (uint8_t)rn;
+        m->lang_stop = (uint8_t)((unsigned)self->lang << 1 | (tok->stop ? 1u : 0u));
+        m->norm_len = (uint8_t)n;
+        m->stem_len = (uint8_t)sl;
+        m->norm_hash = tok->norm_hash;
+        m->stem_hash = tok->stem_hash;
+        memcpy(m->s, f->raw, rn);
+        memcpy(m->s + rn, self->norm, n);
+        memcpy(m->s + rn + n, st, sl);
+    }
+    return true;
+}
+
+bool td_tokenizer_next(td_tokenizer *self, td_token *tok)
+{
+    for (;;) {
+        while (self->nfound < AHEAD && !self->at_end) {
+            if (s_find(self, &self->found[(self->head + self->nfound) % AHEAD]))
+                self->nfound++;
+            else
+                self->at_end = true;
+        }
+        if (!self->nfound)
+            return false;
+        const s_found *f = &self->found[self->head];
+        self->head = (self->head + 1) % AHEAD;
+        self->nfound--;
+        /* f stays intact until the next call refills its slot */
+        if (s_resolve(self, f, tok))
+            return true;
     }
 }

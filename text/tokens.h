@@ -15,6 +15,8 @@
  *         norm itself when Snowball has no stemmer for it, for numbers and
  *         CJK characters
  *   stop  whether norm is a stop word of the language (lang.h)
+ *   norm_hash, stem_hash  XXH3 of norm and stem, remembered per distinct
+ *         word with the rest, for callers that hash terms (terms.c)
  *   start/end  byte offsets of the token in the input
  * Tokens longer than TD_TOKEN_MAX bytes are cut to that length.
  *
@@ -57,6 +59,8 @@ typedef struct {
     uint32_t stem_len;
     td_token_kind kind;
     bool stop;           /* stop word of the language */
+    uint64_t norm_hash;  /* XXH3_64bits(norm, norm_len) */
+    uint32_t stem_hash;  /* (uint32_t)XXH3_64bits(stem, stem_len) */
 } td_token;
 
 typedef struct td_tokenizer td_tokenizer;

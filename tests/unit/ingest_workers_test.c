@@ -1,7 +1,8 @@
 /* ingest_workers_test.c — the analysis worker pool: results come back in
  * the order the jobs were given, whatever worker ran them; refused feed
  * frames become reject records, refused submits become errors; the pool
- * stays within its job bound. */
+ * stays within its job bound; a busy worker's batch of held results all
+ * comes back once it runs out of jobs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,11 +145,50 @@ static void test_multipart_and_bound(void **state)
     zmq_ctx_term(ctx);
 }
 
+/* One worker, jobs given in bursts that are not a multiple of its batch:
+ * every result comes back, in order, including a burst's tail and a lone
+ * job given to an idle pool. */
+static void test_batch_tails(void **state)
+{
+    (void)state;
+    void *ctx = zmq_ctx_new();
+    td_workers *w = td_workers_new(ctx, 1, 1 << 20, NULL, 64, 1 << 20);
+    assert_non_null(w);
+    zmq_msg_t msg, payload;
+    zmq_msg_init(&payload);
+    const int bursts[] = {37, 1, 16, 5, 1};
+    uint64_t token = 0, expect = 0;
+    for (size_t b = 0; b < sizeof bursts / sizeof *bursts; b++) {
+        for (int i = 0; i < bursts[b]; i++) {
+            char id[32];
+            snprintf(id, sizeof id, "b%llu", (unsigned long long)token);
+            s_frame(&msg, id, "The mayor of Ostvik opened the new bridge on Monday.");
+            assert_int_equal(td_workers_give(w, TD_JOB_SUBMIT, ++token, &msg), 0);
+            zmq_msg_close(&msg);
+        }
+        for (int i = 0; i < bursts[b]; i++) {
+            td_job_result res;
+            assert_int_equal(s_take(w, &res, &payload), 1);
+            assert_int_equal(res.token, ++expect);
+            assert_false(res.rejected);
+            assert_true(res.forward);
+            assert_true(zmq_msg_size(&payload) > 0);
+            zmq_msg_close(&payload);
+            zmq_msg_init(&payload);
+        }
+        assert_int_equal(td_workers_pending(w), 0);
+    }
+    zmq_msg_close(&payload);
+    td_workers_destroy(&w);
+    zmq_ctx_term(ctx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_outcomes),
         cmocka_unit_test(test_multipart_and_bound),
+        cmocka_unit_test(test_batch_tails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

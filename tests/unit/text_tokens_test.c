@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "lang.h"
 #include "tokens.h"
@@ -150,6 +151,40 @@ static int s_teardown(void **state)
     return 0;
 }
 
+/* The tokenizer finds words ahead of the one it returns: a new text must
+ * start afresh however much of the previous one was read, the hashes must
+ * be those of norm and stem, and a memo hit (second pass) must give the
+ * same tokens as a miss (first pass). */
+static void test_restart_hashes_and_memo(void **state)
+{
+    td_tokenizer *tk = *state;
+    const char *a = "One two three four five six seven eight nine ten eleven twelve";
+    td_tokenizer_begin(tk, a, strlen(a), "en");
+    td_token t;
+    assert_true(td_tokenizer_next(tk, &t));
+    assert_true(td_tokenizer_next(tk, &t));
+    assert_string_equal(t.norm, "two");
+    s_toks b1, b2;
+    s_tokenize(tk, "Zebras grazing quietly", "en", &b1);
+    assert_int_equal(b1.n, 3);
+    assert_string_equal(b1.norm[0], "zebras");
+    assert_string_equal(b1.stem[0], "zebra");
+    assert_string_equal(b1.norm[2], "quietly");
+    s_tokenize(tk, "Zebras grazing quietly", "en", &b2);
+    assert_memory_equal(&b1, &b2, sizeof b1);
+
+    const char *c = "Councils voted; the councils' votes counted.";
+    td_tokenizer_begin(tk, c, strlen(c), "en");
+    int n = 0;
+    while (td_tokenizer_next(tk, &t)) {
+        assert_true(t.norm_hash == XXH3_64bits(t.norm, t.norm_len));
+        assert_true(t.stem_hash == (uint32_t)XXH3_64bits(t.stem, t.stem_len));
+        n++;
+    }
+    assert_int_equal(n, 6);   /* councils, voted, the, councils, votes, counted */
+    assert_false(td_tokenizer_next(tk, &t));   /* stays at the end */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -159,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_cjk_and_garbage),
         cmocka_unit_test(test_long_token_is_cut),
         cmocka_unit_test(test_lang_detect),
+        cmocka_unit_test(test_restart_hashes_and_memo),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
