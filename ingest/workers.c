@@ -268,8 +268,8 @@ td_workers *td_workers_new(void *ctx, int n, size_t max_frame, const char *datad
             return NULL;
         }
         w->started = true;
-        char name[16];
-        snprintf(name, sizeof name, "td-analyze-%d", i);
+        char name[16];   /* Linux keeps 15 bytes of a thread's name */
+        snprintf(name, sizeof name, "td-analyze-%d", i % MAX_WORKERS);
         pthread_setname_np(w->thread, name);   /* shows in top -H and perf */
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
