@@ -19,6 +19,7 @@
 #include <utf8proc.h>
 
 #include "log.h"
+#include "pagecache.h"
 
 /* Named databases, in td_dbi order. Adding one: append here and to td_dbi,
  * create it in s_open_dbis, and bump TD_RECORD_VERSION when old readers
@@ -71,11 +72,15 @@ struct td_db {
     uint64_t nospace_pending;   /* ... of them for a full disk */
     uint64_t clears_pending;    /* reader slots cleared, not yet recorded */
     bool panicked;              /* MDB_PANIC: the environment is unusable */
+    td_pagecache pc;            /* the file's next pages, cached ahead (writer) */
+    uint64_t psize;             /* LMDB's page size */
     msgpack_sbuffer sbuf;       /* packing buffer for puts */
     msgpack_packer pk;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
+
+static void s_prepare(td_db *self);
 
 const char *td_db_strerror(td_db_rc rc)
 {
@@ -424,6 +429,14 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
     if ((*rc = s_open_dbis(self)) != TD_DB_OK)
         goto fail;
     self->wtxn.db = self;
+    MDB_stat est;
+    int fd = -1;
+    if (!self->readonly && mdb_env_stat(self->env, &est) == 0 &&
+        mdb_env_get_fd(self->env, &fd) == 0) {
+        self->psize = est.ms_psize;
+        td_pagecache_init(&self->pc, fd);
+        s_prepare(self);
+    }
     return self;
 fail:
     td_db_destroy(&self);
@@ -578,6 +591,18 @@ static td_db_rc s_ctr_flush(td_txn *t)
     return TD_DB_OK;
 }
 
+/* The pages the file grows into next, cached one by one (pagecache.h). */
+static void s_prepare(td_db *self)
+{
+    MDB_envinfo info;
+    if (self->readonly || !self->psize || mdb_env_info(self->env, &info) != 0)
+        return;
+    int err = self->pc.error;
+    td_pagecache_ahead(&self->pc, ((uint64_t)info.me_last_pgno + 1) * self->psize);
+    if (self->pc.error && self->pc.error != err)
+        td_debug("data file: next pages not cached ahead: %s", strerror(self->pc.error));
+}
+
 /* One td_db_write: attempts until committed, or failed other than by a
  * full map. */
 static td_db_rc s_write(td_db *self, td_db_write_fn fn, void *arg)
@@ -607,6 +632,7 @@ static td_db_rc s_write(td_db *self, td_db_write_fn fn, void *arg)
             mrc = s_commit(txn);
             t->txn = NULL;
             if (mrc == MDB_SUCCESS) {
+                s_prepare(self);
                 self->grows_pending = 0;
                 self->fails_pending = self->nospace_pending = self->clears_pending = 0;
                 return TD_DB_OK;

@@ -1,0 +1,108 @@
+/* pagecache_test.c — store/pagecache.c: the file is extended ahead of what
+ * LMDB uses, the new pages are in the page cache and read as zeros, what
+ * was written before is left alone, nothing is redone while enough is
+ * prepared, and a file that cannot be extended is reported, not damaged. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "pagecache.h"
+
+#define USED ((uint64_t)1 << 20)
+
+static uint64_t s_size(int fd)
+{
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    return (uint64_t)st.st_size;
+}
+
+/* Pages of [from, to) in the page cache. */
+static size_t s_resident(int fd, uint64_t from, uint64_t to)
+{
+    long pg = sysconf(_SC_PAGESIZE);
+    void *m = mmap(NULL, to - from, PROT_READ, MAP_SHARED, fd, (off_t)from);
+    assert_true(m != MAP_FAILED);
+    size_t n = (to - from) / (uint64_t)pg, in = 0;
+    unsigned char *vec = malloc(n);
+    assert_non_null(vec);
+    assert_int_equal(mincore(m, to - from, vec), 0);
+    for (size_t i = 0; i < n; i++)
+        in += vec[i] & 1;
+    free(vec);
+    munmap(m, to - from);
+    return in;
+}
+
+static void test_ahead(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/td-pagecache-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static unsigned char data[USED];
+    memset(data, 0xab, sizeof data);
+    assert_int_equal(pwrite(fd, data, sizeof data, 0), (ssize_t)sizeof data);
+
+    td_pagecache pc;
+    td_pagecache_init(&pc, fd);
+    uint64_t got = td_pagecache_ahead(&pc, USED);
+    if (!got && pc.error == EOPNOTSUPP) {
+        close(fd);
+        unlink(path);
+        skip();   /* a file system without fallocate: nothing is prepared */
+    }
+    assert_int_equal(pc.error, 0);
+    assert_true(got >= TD_PAGECACHE_AHEAD);
+    assert_true(s_size(fd) >= USED + TD_PAGECACHE_AHEAD);
+    long pg = sysconf(_SC_PAGESIZE);
+    assert_int_equal(s_resident(fd, USED, USED + TD_PAGECACHE_AHEAD),
+                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    /* what was there is untouched; the new pages are zeros */
+    static unsigned char back[USED];
+    assert_int_equal(pread(fd, back, sizeof back, 0), (ssize_t)sizeof back);
+    assert_memory_equal(back, data, sizeof data);
+    assert_int_equal(pread(fd, back, sizeof back, USED), (ssize_t)sizeof back);
+    for (size_t i = 0; i < sizeof back; i++)
+        assert_int_equal(back[i], 0);
+
+    /* enough prepared: nothing to do; past half of it: more */
+    assert_int_equal(td_pagecache_ahead(&pc, USED + 4096), 0);
+    uint64_t used = USED + TD_PAGECACHE_AHEAD / 2 + 4096;
+    assert_true(td_pagecache_ahead(&pc, used) > 0);
+    assert_true(s_size(fd) >= used + TD_PAGECACHE_AHEAD);
+    close(fd);
+
+    /* a file opened read-only cannot be extended: an error, no change */
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    uint64_t before = s_size(fd);
+    td_pagecache_init(&pc, fd);
+    assert_int_equal(td_pagecache_ahead(&pc, before + 4096), 0);
+    assert_int_not_equal(pc.error, 0);
+    assert_int_equal(s_size(fd), before);
+    close(fd);
+    unlink(path);
+
+    td_pagecache_init(&pc, -1);
+    assert_int_equal(td_pagecache_ahead(&pc, USED), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ahead),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
