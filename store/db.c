@@ -481,12 +481,13 @@ uint64_t td_db_map_size(td_db *self)
     return info.me_mapsize;
 }
 
-uint64_t td_db_file_bytes(td_db *self)
+uint64_t td_db_used_bytes(td_db *self)
 {
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", self->dir, DATA_FILE);
-    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(self->env, &info) != 0 || mdb_env_stat(self->env, &st) != 0)
+        return 0;
+    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
 td_db_rc td_db_grow(td_db *self)
@@ -1241,7 +1242,7 @@ void td_db_stats(td_txn *t, td_stats *s)
     s->stories = td_txn_counter(t, TD_CTR_STORIES);
     s->rejects = td_txn_counter(t, TD_CTR_REJECTS);
     s->seq = td_txn_counter(t, TD_CTR_SEQ);
-    s->db_bytes = td_db_file_bytes(t->db);
+    s->db_bytes = td_db_used_bytes(t->db);
     s->map_bytes = td_db_map_size(t->db);
     s->version = TD_VERSION;
 }

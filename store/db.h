@@ -167,9 +167,11 @@ bool td_db_panicked(const td_db *self);
  * Returns whether injection is armed in this process (logged at open). */
 bool td_db_faults_armed(void);
 
-/* Current map size in bytes and the size of the data file. */
+/* Current map size in bytes, and the bytes of the data file's pages in
+ * use by the last committed transaction (the file itself may be up to
+ * TD_PAGECACHE_AHEAD longer, pagecache.h). */
 uint64_t td_db_map_size(td_db *self);
-uint64_t td_db_file_bytes(td_db *self);
+uint64_t td_db_used_bytes(td_db *self);
 
 /* Grow the map (doubling, at least +64 MiB). No transaction may be open. */
 td_db_rc td_db_grow(td_db *self);
