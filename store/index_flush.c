@@ -246,8 +246,24 @@ static int s_term_cmp(const void *a, const void *b)
     return c ? c : (int)x->tlen - (int)y->tlen;
 }
 
-/* One nested transaction's share of a part: terms [from, to) of the
- * order, each cursor opened in it (a cursor belongs to its transaction). */
+/* Write `n` terms with the scratch's cursors, opened in `txn` and closed
+ * before returning (a cursor belongs to its transaction). */
+static td_db_rc s_write_terms(td_index *self, td_txn *txn, td_ixw_term *const *terms, size_t n)
+{
+    s_flush *f = self->fl;
+    td_db_rc rc;
+    if ((rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
+        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
+        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
+        for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
+            rc = s_flush_term(self, txn, terms[i], f);
+    td_cur_close(&f->cur);
+    td_cur_close(&f->pcur);
+    td_cur_close(&f->tcur);
+    return rc;
+}
+
+/* One nested transaction's share of a part: terms [from, to) of the order. */
 typedef struct {
     td_index *self;
     size_t from, to;
@@ -256,17 +272,7 @@ typedef struct {
 static td_db_rc s_flush_chunk(td_txn *txn, void *arg)
 {
     s_chunk *c = arg;
-    s_flush *f = c->self->fl;
-    td_db_rc rc;
-    if ((rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
-        for (size_t i = c->from; i < c->to && rc == TD_DB_OK; i++)
-            rc = s_flush_term(c->self, txn, c->self->order[i], f);
-    td_cur_close(&f->cur);
-    td_cur_close(&f->pcur);
-    td_cur_close(&f->tcur);
-    return rc;
+    return s_write_terms(c->self, txn, c->self->order + c->from, c->to - c->from);
 }
 
 static td_db_rc s_scratch(td_index *self)
@@ -281,16 +287,8 @@ td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn)
     if (!self->del || !self->del->n)
         return TD_DB_OK;
     td_db_rc rc = s_scratch(self);
-    s_flush *f = self->fl;
-    if (rc == TD_DB_OK && (rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
-        rc = s_flush_term(self, txn, self->del, f);
-    if (f) {
-        td_cur_close(&f->cur);
-        td_cur_close(&f->pcur);
-        td_cur_close(&f->tcur);
-    }
+    if (rc == TD_DB_OK)
+        rc = s_write_terms(self, txn, &self->del, 1);
     if (rc == TD_DB_OK)
         self->del_flushed = true;
     return rc;
