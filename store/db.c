@@ -29,7 +29,7 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "stories",  "entities", "entity_events", "rejects",
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
-    "event_articles", "positions",
+    "event_articles", "positions", "termdf",
 };
 
 /* Counter keys in `meta`, in td_ctr order. */
@@ -40,6 +40,7 @@ static const char *const s_ctr_names[TD_CTR_COUNT] = {
     "commits", "stored", "updated", "unchanged", "retries",
     "rejects_bad_request", "rejects_too_large", "rejects_other",
     "write_failures", "nospace", "reader_clears", "index_flushes",
+    "term_next",
 };
 
 #define META_VERSION "version"
@@ -774,6 +775,14 @@ td_db_rc td_txn_del(td_txn *t, td_dbi dbi, const void *key, size_t klen)
         return rc;
     MDB_val k = s_mv(key, klen);
     return s_note(t, mdb_del(t->txn, t->db->dbi[dbi], &k, NULL), "mdb_del");
+}
+
+td_db_rc td_txn_drop(td_txn *t, td_dbi dbi)
+{
+    td_db_rc rc = s_writable(t, 1);
+    if (rc)
+        return rc;
+    return s_note(t, mdb_drop(t->txn, t->db->dbi[dbi], 0), "mdb_drop");
 }
 
 uint64_t td_txn_entries(td_txn *t, td_dbi dbi)

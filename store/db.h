@@ -16,7 +16,8 @@
  *   entities    normalised name → entity record (binary, see db.c)
  *   entity_events  normalised name + NUL + event id → empty
  *   rejects     u64 BE sequence → td_reject_pack bytes
- *   postings, positions, terms, docs, docids   the search index (docs/search.md)
+ *   postings, positions, terms, termdf, docs, docids   the search index
+ *               (docs/search.md)
  *   changes     u64 BE seq → notification, for changes.since
  *   df          term key → u32 BE document frequency (store/dfstats.c)
  *   clusters    event id → clustering state of an event (store/cluster.c)
@@ -90,13 +91,14 @@ typedef enum {
     TD_DBI_CLUSTERS,     /* event id -> clustering state of the event (cluster.c) */
     TD_DBI_PROV,         /* provenance fingerprints and body hashes (provenance.c) */
     /* search index (store/index*.c, docs/search.md) */
-    TD_DBI_POSTINGS,     /* term + NUL + u32 BE first docno -> posting block */
-    TD_DBI_TERMS,        /* term -> u64 BE document frequency */
+    TD_DBI_POSTINGS,     /* u32 BE term number + u32 BE first docno -> posting block */
+    TD_DBI_TERMS,        /* term -> u32 BE term number */
     TD_DBI_DOCS,         /* u32 BE docno -> doc record (index_block.h) */
     TD_DBI_DOCIDS,       /* article id -> u32 BE docno of its live version */
     TD_DBI_CHANGES,      /* u64 BE seq -> notification (td_change_pack) */
     TD_DBI_EVENT_ARTICLES, /* event id + NUL + u32 BE ordinal -> article id (assign.c) */
     TD_DBI_POSITIONS,    /* posting key -> the block's positions (index_block.h) */
+    TD_DBI_TERMDF,       /* u32 BE term number -> u64 BE document frequency */
     TD_DBI_COUNT
 } td_dbi;
 
@@ -128,6 +130,7 @@ typedef enum {
     TD_CTR_NOSPACE,      /* ... of them for a full disk */
     TD_CTR_READER_CLEARS,/* stale reader slots cleared by the store */
     TD_CTR_INDEX_FLUSHES,/* transactions that wrote held search postings */
+    TD_CTR_TERM_NEXT,    /* last search term number handed out */
     TD_CTR_COUNT
 } td_ctr;
 
@@ -219,6 +222,8 @@ td_db_rc td_txn_get(td_txn *txn, td_dbi dbi, const void *key, size_t klen, td_va
 td_db_rc td_txn_put(td_txn *txn, td_dbi dbi, const void *key, size_t klen,
                     const void *val, size_t vlen);
 td_db_rc td_txn_del(td_txn *txn, td_dbi dbi, const void *key, size_t klen);
+/* Empty a database (write txn). */
+td_db_rc td_txn_drop(td_txn *txn, td_dbi dbi);
 /* Entries in a database. */
 uint64_t td_txn_entries(td_txn *txn, td_dbi dbi);
 

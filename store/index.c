@@ -92,6 +92,7 @@ void td_index_reset(td_index *self)
     self->del = NULL;
     self->del_base = 0;
     self->retired = self->del_flushed = false;
+    self->rec_upto = 0;
     td_ixw_order_drop(self);
 }
 
@@ -441,9 +442,11 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
     return TD_DB_OK;
 }
 
-td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *n_out)
+td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t max_docs,
+                          size_t max_bytes, size_t *n_out)
 {
     *n_out = 0;
+    self->rec_upto = 0;
     uint64_t next = td_txn_counter(txn, TD_CTR_DOC_NEXT);
     uint64_t lost = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
     if (!lost)
@@ -477,6 +480,42 @@ td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *
         if (n < 0 || s_post(self, (uint32_t)d, (uint32_t)n) != 0)
             return TD_DB_ERROR;
         (*n_out)++;
+        if (d < next && ((max_docs && *n_out >= max_docs) ||
+                         (max_bytes && td_index_bytes(self) >= max_bytes))) {
+            self->rec_upto = (uint32_t)d;
+            break;
+        }
     }
+    return TD_DB_OK;
+}
+
+bool td_index_old_layout(td_txn *txn)
+{
+    td_cur *cur;
+    td_val k, v;
+    if (td_cur_open(txn, TD_DBI_TERMS, &cur) != TD_DB_OK)
+        return false;
+    /* a document frequency, not a term number */
+    bool old = td_cur_first(cur, &k, &v) == TD_DB_OK && v.len == 8;
+    td_cur_close(&cur);
+    return old;
+}
+
+td_db_rc td_index_upgrade(td_txn *txn, bool *upgraded)
+{
+    *upgraded = false;
+    if (!td_index_old_layout(txn))
+        return TD_DB_OK;
+    td_db_rc rc;
+    const td_dbi dbs[] = {TD_DBI_POSTINGS, TD_DBI_POSITIONS, TD_DBI_TERMS, TD_DBI_TERMDF};
+    for (size_t i = 0; i < sizeof dbs / sizeof *dbs; i++)
+        if ((rc = td_txn_drop(txn, dbs[i])) != TD_DB_OK)
+            return rc;
+    /* the doc records stay: every docno is rebuilt from its article */
+    uint64_t next = td_txn_counter(txn, TD_CTR_DOC_NEXT);
+    td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
+                       (int64_t)(next - td_txn_counter(txn, TD_CTR_DOC_UNINDEXED)));
+    td_txn_counter_add(txn, TD_CTR_TERM_NEXT, -(int64_t)td_txn_counter(txn, TD_CTR_TERM_NEXT));
+    *upgraded = true;
     return TD_DB_OK;
 }

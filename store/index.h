@@ -72,9 +72,9 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
  * not rebuilt after a crash). Nothing to do when nothing was retired. */
 td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn);
 
-/* Write the next `max_terms` held terms (key order) and their document
- * frequencies in this transaction; the last part also clears
- * TD_CTR_DOC_UNINDEXED. Once it commits (td_index_committed) those
+/* Write the next `max_terms` held terms (term number order) and their
+ * document frequencies in this transaction; the last part also clears
+ * TD_CTR_DOC_UNINDEXED (down to the docnos after a recovery's slice). Once it commits (td_index_committed) those
  * postings are forgotten; td_index_held is 0 after the last part. */
 td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms);
 
@@ -85,8 +85,18 @@ td_db_rc td_index_flush(td_index *self, td_txn *txn);
 /* Gather the postings of the documents TD_CTR_DOC_UNINDEXED counts from
  * their stored articles (after a crash lost them), in any transaction (a
  * read snapshot will do); then td_index_committed holds them and the
- * caller flushes. *n: documents re-indexed. The arena holds the decoded
- * articles. */
-td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t *n);
+ * caller flushes. In slices: gathering stops once `max_docs` documents or
+ * `max_bytes` of postings are held (0: no bound), and the flush then
+ * leaves the counter at the documents after the slice, for the next call.
+ * *n: documents re-indexed. The arena holds the decoded articles. */
+td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t max_docs,
+                          size_t max_bytes, size_t *n);
+
+/* An index of the layout before term numbers (postings keyed by the
+ * term, `terms` holding document frequencies): emptied, with every docno
+ * counted as unindexed, so that td_index_recover rebuilds it from the
+ * stored articles. *upgraded: whether it was. */
+bool td_index_old_layout(td_txn *txn);
+td_db_rc td_index_upgrade(td_txn *txn, bool *upgraded);
 
 #endif

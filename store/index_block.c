@@ -41,14 +41,16 @@ size_t td_ix_get_varint(const unsigned char *p, const unsigned char *end, uint32
     return 0;
 }
 
-size_t td_ix_key(const char *term, size_t tlen, uint32_t first, unsigned char *out)
+bool td_ix_term_ok(const char *term, size_t tlen)
 {
-    if (!tlen || tlen > TD_IX_TERM_MAX || memchr(term, 0, tlen))
-        return 0;
-    memcpy(out, term, tlen);
-    out[tlen] = 0;   /* NUL sorts first: "ab" blocks never mix with "abc" */
-    td_ix_put_u32(out + tlen + 1, first);
-    return tlen + 5;
+    return tlen && tlen <= TD_IX_TERM_MAX && !memchr(term, 0, tlen);
+}
+
+size_t td_ix_key(uint32_t no, uint32_t first, unsigned char *out)
+{
+    td_ix_put_u32(out, no);
+    td_ix_put_u32(out + TD_IX_KEY_TERM, first);
+    return TD_IX_KEY;
 }
 
 size_t td_ix_block_bound(const td_ix_posting *p, size_t n)

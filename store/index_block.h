@@ -77,6 +77,7 @@
 #define TD_IX_P_ENTITY "\x01" "e:"   /* + normalised entity name */
 #define TD_IX_P_SOURCE "\x01" "s:"   /* + normalised source name */
 #define TD_IX_T_DELETED "\x01" "del" /* docnos of replaced versions */
+#define TD_IX_NO_DELETED 1               /* its term number; others follow */
 
 typedef struct {
     uint32_t doc;
@@ -108,9 +109,15 @@ static inline float td_ix_tf(uint32_t tt, uint32_t tb)
     return (float)tb + TD_IX_TITLE_BOOST * (float)tt;
 }
 
-/* Posting key of (term, first docno) into out (TD_IX_TERM_MAX + 5 bytes);
- * returns its length, 0 when the term is empty or too long. */
-size_t td_ix_key(const char *term, size_t tlen, uint32_t first, unsigned char *out);
+/* Posting key of (term number, first docno): both u32 BE, so a term's
+ * blocks are neighbours in docno order, and terms numbered together (first
+ * seen together) are neighbours too. Returns TD_IX_KEY. */
+#define TD_IX_KEY 8
+#define TD_IX_KEY_TERM 4   /* the term number's part */
+size_t td_ix_key(uint32_t no, uint32_t first, unsigned char *out);
+
+/* Whether a term can be indexed: 1..TD_IX_TERM_MAX bytes, no NUL. */
+bool td_ix_term_ok(const char *term, size_t tlen);
 
 /* Encode postings p[0..n) (n <= TD_IX_BLOCK, docno ascending) into `out`
  * (at least td_ix_block_bound(p, n) bytes): the docs part (format 3);

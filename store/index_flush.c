@@ -1,6 +1,6 @@
 /* index_flush.c — writes the search index's held postings to LMDB: per
  * term, its last block rewritten with the new postings and its document
- * frequency, in key order, in parts (see index.h). */
+ * frequency, in term number order, in parts (see index.h). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,12 +103,27 @@ static int s_all_reserve(s_flush *f, size_t n)
     return 0;
 }
 
+/* A term numbered by this flush: its number in `terms` and the counter. */
+static td_db_rc s_number(td_txn *txn, td_ixw_term *t)
+{
+    unsigned char no[4];
+    td_ix_put_u32(no, t->no);
+    td_db_rc rc = td_txn_put(txn, TD_DBI_TERMS, t->term, t->tlen, no, 4);
+    uint64_t next = td_txn_counter(txn, TD_CTR_TERM_NEXT);
+    if (rc == TD_DB_OK && t->no > next)
+        td_txn_counter_add(txn, TD_CTR_TERM_NEXT, (int64_t)(t->no - next));
+    return rc;
+}
+
 static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flush *f)
 {
-    unsigned char key[TD_IX_TERM_MAX + 5];
-    size_t kl = td_ix_key(t->term, t->tlen, UINT32_MAX, key);
-    if (!kl)
-        return TD_DB_OK;
+    unsigned char key[TD_IX_KEY];
+    size_t kl = td_ix_key(t->no, UINT32_MAX, key);
+    if (t->fresh) {
+        td_db_rc rc = s_number(txn, t);
+        if (rc != TD_DB_OK)
+            return rc;
+    }
     const td_ix_posting *tp = t->p;        /* the postings to write */
     size_t tn = t->n;
     const td_ix_posting *all = tp;
@@ -126,7 +141,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
         return rc;
     td_ix_header h;
     bool on_old = false, on_pos = false;   /* cursors on the old block's values */
-    bool last = rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, t->tlen + 1) == 0 &&
+    bool last = rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, TD_IX_KEY_TERM) == 0 &&
                 td_ix_header_read(v.data, v.len, &h) == 0;
     if (last && t != self->del) {
         /* Docnos only grow, so a term's postings on disk are a prefix of
@@ -150,7 +165,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
             m = td_ix_block_docs(v.data, v.len, f->doc, f->tt, f->tb, f->dl);
             td_val pv = {.data = (const unsigned char *)v.data + h.hdr_len + h.docs_len,
                          .len = v.len - h.hdr_len - h.docs_len};   /* format 4: inline */
-            td_ix_put_u32(key + t->tlen + 1, h.first);
+            td_ix_put_u32(key + TD_IX_KEY_TERM, h.first);
             split = h.format == TD_IX_F_SPLIT;
             td_val pk;
             if (split && m > 0)
@@ -197,7 +212,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
         if (s_reserve(&f->docs, td_ix_block_bound(all + i, m)) != 0)
             return TD_DB_ERROR;
         size_t len = td_ix_block_encode(all + i, m, f->docs.p);
-        kl = td_ix_key(t->term, t->tlen, all[i].doc, key);
+        kl = td_ix_key(t->no, all[i].doc, key);
         /* positions: the old block's bytes (i == 0 only) + the new postings' */
         size_t keep = i == 0 ? oldpos : 0, from = i == 0 ? on : i;
         if (s_reserve(&f->pos, keep + td_ix_pos_bound(all + from, i + m - from)) != 0)
@@ -226,8 +241,8 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
 
     uint64_t df = 0;
     td_val tk;
-    bool found = td_cur_seek(f->tcur, t->term, t->tlen, &tk, &v) == TD_DB_OK &&
-                 tk.len == t->tlen && memcmp(tk.data, t->term, t->tlen) == 0;
+    bool found = td_cur_seek(f->tcur, key, TD_IX_KEY_TERM, &tk, &v) == TD_DB_OK &&
+                 tk.len == TD_IX_KEY_TERM && memcmp(tk.data, key, TD_IX_KEY_TERM) == 0;
     if (found && v.len == 8) {
         const unsigned char *p = v.data;
         df = (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
@@ -236,7 +251,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
     unsigned char dv[8];
     td_ix_put_u32(dv, (uint32_t)(df >> 32));
     td_ix_put_u32(dv + 4, (uint32_t)df);
-    return td_cur_put(txn, f->tcur, t->term, t->tlen, dv, 8, found);
+    return td_cur_put(txn, f->tcur, key, TD_IX_KEY_TERM, dv, 8, found);
 }
 
 static int s_term_cmp(const void *a, const void *b)
@@ -244,6 +259,34 @@ static int s_term_cmp(const void *a, const void *b)
     const td_ixw_term *x = *(td_ixw_term *const *)a, *y = *(td_ixw_term *const *)b;
     int c = memcmp(x->term, y->term, x->tlen < y->tlen ? x->tlen : y->tlen);
     return c ? c : (int)x->tlen - (int)y->tlen;
+}
+
+static int s_no_cmp(const void *a, const void *b)
+{
+    const td_ixw_term *x = *(td_ixw_term *const *)a, *y = *(td_ixw_term *const *)b;
+    return (x->no > y->no) - (x->no < y->no);
+}
+
+/* The term's number: from `terms`, or the next one free (then written with
+ * the term's postings, s_number). */
+static td_db_rc s_lookup(td_txn *txn, td_ixw_term *t, uint64_t *next)
+{
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_TERMS, t->term, t->tlen, &v);
+    if (rc == TD_DB_OK) {
+        if (v.len != 4)
+            return TD_DB_ERROR;   /* damaged, or an index of an older layout */
+        t->no = td_ix_get_u32(v.data);
+        t->fresh = false;
+        return TD_DB_OK;
+    }
+    if (rc != TD_DB_NOTFOUND)
+        return rc;
+    if (*next >= UINT32_MAX)
+        return TD_DB_FULL;
+    t->no = (uint32_t)++*next;
+    t->fresh = true;
+    return TD_DB_OK;
 }
 
 /* Write `n` terms with the scratch's cursors, opened in `txn` and closed
@@ -254,7 +297,7 @@ static td_db_rc s_write_terms(td_index *self, td_txn *txn, td_ixw_term *const *t
     td_db_rc rc;
     if ((rc = td_cur_open(txn, TD_DBI_POSTINGS, &f->cur)) == TD_DB_OK &&
         (rc = td_cur_open(txn, TD_DBI_POSITIONS, &f->pcur)) == TD_DB_OK &&
-        (rc = td_cur_open(txn, TD_DBI_TERMS, &f->tcur)) == TD_DB_OK)
+        (rc = td_cur_open(txn, TD_DBI_TERMDF, &f->tcur)) == TD_DB_OK)
         for (size_t i = 0; i < n && rc == TD_DB_OK; i++)
             rc = s_flush_term(self, txn, terms[i], f);
     td_cur_close(&f->cur);
@@ -287,16 +330,33 @@ td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn)
     if (!self->del || !self->del->n)
         return TD_DB_OK;
     td_db_rc rc = s_scratch(self);
-    if (rc == TD_DB_OK)
+    if (rc != TD_DB_OK)
+        return rc;
+    /* a number of its own, never handed out (s_order_build) */
+    td_val v;
+    self->del->no = TD_IX_NO_DELETED;
+    rc = td_txn_get(txn, TD_DBI_TERMS, self->del->term, self->del->tlen, &v);
+    self->del->fresh = rc == TD_DB_NOTFOUND;
+    if (rc == TD_DB_OK || rc == TD_DB_NOTFOUND)
         rc = s_write_terms(self, txn, &self->del, 1);
     if (rc == TD_DB_OK)
         self->del_flushed = true;
     return rc;
 }
 
-/* The held terms with postings, in key order (LMDB then appends into
- * neighbouring pages: fewer pages dirtied, fewer splits). */
-static td_db_rc s_order_build(td_index *self)
+/* The held terms with postings, numbered, in number order.
+ *
+ * Postings are keyed by term number, not by the term: a flush writes the
+ * last block and the document frequency of every term it holds, and keyed
+ * by the term those writes spread over the whole of `postings` and
+ * `termdf` once the vocabulary outgrows a flush, so that a flush rewrote
+ * nearly every leaf page of the index and its cost grew with the archive
+ * (docs/performance.md). Numbered in the order terms are first seen, the
+ * terms a flush touches are the frequent ones (low numbers) and the
+ * recent ones (the last numbers): neighbours on fewer pages. New terms
+ * are numbered in byte order, so that a flush is the same however it was
+ * cut into parts. */
+static td_db_rc s_order_build(td_index *self, td_txn *txn)
 {
     self->order = malloc((self->nterms ? self->nterms : 1) * sizeof *self->order);
     if (!self->order)
@@ -304,10 +364,22 @@ static td_db_rc s_order_build(td_index *self)
     size_t n = 0;
     for (size_t i = 0; i < self->nslots; i++) {
         td_ixw_term *t = self->slots[i];
-        if (t && t->n && t != self->del)   /* empty: written, or rolled back */
+        /* empty: written, or rolled back */
+        if (t && t->n && t != self->del && td_ix_term_ok(t->term, t->tlen))
             self->order[n++] = t;
     }
     qsort(self->order, n, sizeof *self->order, s_term_cmp);
+    uint64_t next = td_txn_counter(txn, TD_CTR_TERM_NEXT);
+    if (next < TD_IX_NO_DELETED)
+        next = TD_IX_NO_DELETED;
+    for (size_t i = 0; i < n; i++) {
+        td_db_rc rc = s_lookup(txn, self->order[i], &next);
+        if (rc != TD_DB_OK) {
+            td_ixw_order_drop(self);
+            return rc;
+        }
+    }
+    qsort(self->order, n, sizeof *self->order, s_no_cmp);
     self->norder = n;
     self->next = 0;
     return TD_DB_OK;
@@ -319,7 +391,7 @@ td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
     self->part_last = false;
     td_db_rc rc = s_scratch(self);
     if (rc == TD_DB_OK && !self->order)
-        rc = s_order_build(self);
+        rc = s_order_build(self, txn);
     if (rc != TD_DB_OK)
         return rc;
     size_t end = self->norder - self->next > max_terms ? self->next + max_terms : self->norder;
@@ -337,9 +409,11 @@ td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
         return rc;
     self->part_end = end;
     if (end == self->norder) {
-        /* everything handed out is in the index once this commits */
+        /* everything handed out is in the index once this commits, but for
+         * the documents after a recovery's slice */
+        uint64_t left = self->rec_upto ? td_txn_counter(txn, TD_CTR_DOC_NEXT) - self->rec_upto : 0;
         td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
-                           -(int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
+                           (int64_t)left - (int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
         td_txn_counter_add(txn, TD_CTR_INDEX_FLUSHES, 1);
         self->part_last = true;
     }

@@ -21,6 +21,8 @@ typedef struct {
     char *term;
     uint32_t tlen;
     uint32_t hash;
+    uint32_t no;       /* its term number, once a flush looked it up */
+    bool fresh;        /* ... handed out by this flush: `terms` lacks it */
     td_ix_posting *p;
     uint32_t n, cap;
 } td_ixw_term;
@@ -58,6 +60,8 @@ struct td_index {
     size_t norder, next;
     size_t part_end;         /* where the current attempt's part ends */
     bool part_last;          /* the current attempt writes the last part */
+    uint32_t rec_upto;       /* a recovery in slices: the last docno gathered
+                              * (0: every docno held is indexed by the flush) */
     td_ixw_flush *fl;        /* the flush's scratch (index_flush.c) */
 };
 

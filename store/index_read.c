@@ -17,8 +17,7 @@ struct td_plist {
     td_cur *ahead;                   /* AHEAD blocks before cur in a walk */
     int seq;                         /* consecutive sequential steps of cur */
     bool ahead_on, ahead_end;
-    unsigned char key[TD_IX_TERM_MAX + 5];
-    size_t tlen;
+    unsigned char key[TD_IX_KEY];    /* the term's number + first docno */
     uint64_t df;
     bool started, done, have, decoded, freqs, floats, bounded;
     const unsigned char *f3;         /* format 3: the tf arrays in the block */
@@ -40,13 +39,31 @@ struct td_plist {
 typedef float s_v8f __attribute__((vector_size(32)));
 typedef int32_t s_v8i __attribute__((vector_size(32)));
 
-uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen)
+bool td_ix_term_no(td_txn *txn, const char *term, size_t tlen, uint32_t *no)
 {
     td_val v;
-    if (td_txn_get(txn, TD_DBI_TERMS, term, tlen, &v) != TD_DB_OK || v.len != 8)
+    if (!td_ix_term_ok(term, tlen) || td_txn_get(txn, TD_DBI_TERMS, term, tlen, &v) != TD_DB_OK ||
+        v.len != 4)
+        return false;
+    *no = td_ix_get_u32(v.data);
+    return true;
+}
+
+uint64_t td_ix_df_of(td_txn *txn, uint32_t no)
+{
+    unsigned char k[TD_IX_KEY_TERM];
+    td_ix_put_u32(k, no);
+    td_val v;
+    if (td_txn_get(txn, TD_DBI_TERMDF, k, sizeof k, &v) != TD_DB_OK || v.len != 8)
         return 0;
     const unsigned char *p = v.data;
     return (uint64_t)td_ix_get_u32(p) << 32 | td_ix_get_u32(p + 4);
+}
+
+uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen)
+{
+    uint32_t no;
+    return td_ix_term_no(txn, term, tlen, &no) ? td_ix_df_of(txn, no) : 0;
 }
 
 td_db_rc td_ix_doc_get(td_txn *txn, uint32_t doc, td_ix_doc *out)
@@ -82,12 +99,12 @@ td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t t
         return NULL;
     td_plist *self = (td_plist *)(((uintptr_t)raw + al - 1) & ~(al - 1));
     self->txn = txn;
-    self->tlen = tlen;
-    if (!td_ix_key(term, tlen, 0, self->key) ||
-        !(self->df = td_ix_df(txn, term, tlen))) {
+    uint32_t no;
+    if (!td_ix_term_no(txn, term, tlen, &no) || !(self->df = td_ix_df_of(txn, no))) {
         self->done = true;
         return self;
     }
+    td_ix_key(no, 0, self->key);
     if (td_cur_open(txn, TD_DBI_POSTINGS, &self->cur) != TD_DB_OK)
         self->done = true;
     return self;
@@ -109,11 +126,10 @@ uint64_t td_plist_df(const td_plist *self)
 /* Take the block the cursor is on; false when it belongs to another term. */
 static bool s_take(td_plist *self, td_db_rc rc, const td_val *k, const td_val *v)
 {
-    if (rc != TD_DB_OK || k->len != self->tlen + 5 ||
-        memcmp(k->data, self->key, self->tlen + 1) != 0)
+    if (rc != TD_DB_OK || k->len != TD_IX_KEY || memcmp(k->data, self->key, TD_IX_KEY_TERM) != 0)
         return false;
     if (td_ix_header_read(v->data, v->len, &self->h) != 0) {
-        td_warn("damaged posting block (term of %zu bytes)", self->tlen);
+        td_warn("damaged posting block (term number %u)", td_ix_get_u32(self->key));
         return false;
     }
     if (self->h.format >= 3)   /* the arrays are read soon: overlap their misses */
@@ -140,8 +156,7 @@ static bool s_ahead_step(td_plist *self, bool first, const td_val *at)
     td_val k, v;
     td_db_rc rc = first ? td_cur_seek(self->ahead, at->data, at->len, &k, &v)
                         : td_cur_next(self->ahead, &k, &v);
-    if (rc != TD_DB_OK || k.len != self->tlen + 5 ||
-        memcmp(k.data, self->key, self->tlen + 1) != 0) {
+    if (rc != TD_DB_OK || k.len != TD_IX_KEY || memcmp(k.data, self->key, TD_IX_KEY_TERM) != 0) {
         self->ahead_end = true;
         return false;
     }
@@ -173,7 +188,7 @@ static void s_ahead(td_plist *self, const td_val *key)
         self->ahead_end = true;
         return;
     }
-    unsigned char at[TD_IX_TERM_MAX + 5];
+    unsigned char at[TD_IX_KEY];
     if (key->len > sizeof at)
         return;
     memcpy(at, key->data, key->len);
@@ -202,7 +217,7 @@ bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h)
     td_val k, v;
     if (!self->started) {
         self->started = true;
-        if (!s_take(self, td_cur_seek(self->cur, self->key, self->tlen + 5, &k, &v), &k, &v))
+        if (!s_take(self, td_cur_seek(self->cur, self->key, TD_IX_KEY, &k, &v), &k, &v))
             goto end;
         if (self->h.last >= d) {
             *h = self->h;
@@ -220,10 +235,9 @@ bool td_plist_block(td_plist *self, uint32_t d, td_ix_header *h)
     }
     s_ahead_reset(self);
     /* far ahead: seek to the block that starts at or before d */
-    unsigned char key[TD_IX_TERM_MAX + 5];
-    memcpy(key, self->key, self->tlen + 1);
-    td_ix_put_u32(key + self->tlen + 1, d == UINT32_MAX ? d : d + 1);
-    if (s_take(self, td_cur_before(self->cur, key, self->tlen + 5, &k, &v), &k, &v) &&
+    unsigned char key[TD_IX_KEY];
+    td_ix_key(td_ix_get_u32(self->key), d == UINT32_MAX ? d : d + 1, key);
+    if (s_take(self, td_cur_before(self->cur, key, TD_IX_KEY, &k, &v), &k, &v) &&
         self->h.last >= d) {
         *h = self->h;
         return true;
@@ -294,7 +308,7 @@ static void s_freqs(td_plist *self)
         return;
     if (td_ix_block_freqs(self->val.data, self->val.len, &self->h, self->freq_off, self->tt,
                           self->tb, self->dl) < 0) {
-        td_warn("damaged posting block (term of %zu bytes)", self->tlen);
+        td_warn("damaged posting block (term number %u)", td_ix_get_u32(self->key));
         memset(self->tt, 0, sizeof self->tt);
         memset(self->tb, 0, sizeof self->tb);
         memset(self->dl, 0, sizeof self->dl);
@@ -362,7 +376,7 @@ int td_plist_positions(td_plist *self, uint32_t *pos, size_t cap)
         self->pread = true;
         if (td_txn_get(self->txn, TD_DBI_POSITIONS, self->bkey.data, self->bkey.len,
                        &self->pval) != TD_DB_OK) {
-            td_warn("posting block without positions (term of %zu bytes)", self->tlen);
+            td_warn("posting block without positions (term number %u)", td_ix_get_u32(self->key));
             self->pval.data = NULL;
             self->pval.len = 0;
         }

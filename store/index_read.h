@@ -68,7 +68,11 @@ double td_plist_bound(td_plist *self);
  * bounded for that document rather than for their block's best length. */
 double td_plist_bound_len(td_plist *self, uint32_t dl);
 
-/* Reading the `terms` and `docs` databases. */
+/* Reading the `terms`, `termdf` and `docs` databases: a term's number
+ * (false when the index has no such term), its document frequency by
+ * number or by term (0 when none). */
+bool td_ix_term_no(td_txn *txn, const char *term, size_t tlen, uint32_t *no);
+uint64_t td_ix_df_of(td_txn *txn, uint32_t no);
 uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen);
 /* The doc record of docno; TD_DB_NOTFOUND for a retired version. */
 td_db_rc td_ix_doc_get(td_txn *txn, uint32_t doc, td_ix_doc *out);

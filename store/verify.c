@@ -428,33 +428,30 @@ static void s_postings(s_ctx *c, bool deleted_only)
     td_cur *cur;
     td_val k, v;
     char show[128];
-    const size_t dl = strlen(TD_IX_T_DELETED);
+    uint64_t term_next = td_txn_counter(c->txn, TD_CTR_TERM_NEXT);
     if (td_cur_open(c->txn, TD_DBI_POSTINGS, &cur) != TD_DB_OK)
         return;
     td_db_rc rc;
     if (deleted_only) {
-        unsigned char pre[16];
-        memcpy(pre, TD_IX_T_DELETED, dl);
-        pre[dl] = '\0';
-        rc = td_cur_seek(cur, pre, dl + 1, &k, &v);
+        unsigned char pre[TD_IX_KEY];
+        td_ix_key(TD_IX_NO_DELETED, 0, pre);
+        rc = td_cur_seek(cur, pre, TD_IX_KEY_TERM, &k, &v);
     } else {
         rc = td_cur_first(cur, &k, &v);
     }
     for (; rc == TD_DB_OK; rc = td_cur_next(cur, &k, &v)) {
-        bool is_del = k.len == dl + 5 && memcmp(k.data, TD_IX_T_DELETED, dl) == 0 &&
-                      ((const char *)k.data)[dl] == '\0';
+        uint32_t no = k.len == TD_IX_KEY ? td_ix_get_u32(k.data) : 0;
+        bool is_del = no == TD_IX_NO_DELETED;
         if (deleted_only && !is_del)
             break;
         if (!deleted_only)
             c->r->postings++;
-        const unsigned char *nul = memchr(k.data, '\0', k.len);
         td_ix_header h;
         uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], len[TD_IX_BLOCK];
         int n;
-        if (!nul || (size_t)(nul - (const unsigned char *)k.data) + 5 != k.len ||
-            td_ix_header_read(v.data, v.len, &h) != 0 ||
+        if (!no || no > term_next || td_ix_header_read(v.data, v.len, &h) != 0 ||
             (n = td_ix_block_docs(v.data, v.len, doc, tt, tb, len)) <= 0 ||
-            h.first != td_ix_get_u32(nul + 1)) {
+            h.first != td_ix_get_u32((const unsigned char *)k.data + TD_IX_KEY_TERM)) {
             if (!deleted_only)
                 s_problem(c, "search index: posting block %s is damaged",
                           s_show(k.data, k.len, show, sizeof show));
@@ -483,14 +480,41 @@ static void s_postings(s_ctx *c, bool deleted_only)
             if (deleted_only)
                 s_bit_set(c->deleted, doc[i]);
             else if (!is_del && !s_bit(c->live, doc[i]) && !s_bit(c->deleted, doc[i]))
-                s_problem(c, "search index: term %s has a posting for doc %u, which is "
-                             "neither live nor retired",
-                          s_show(k.data, (size_t)(nul - (const unsigned char *)k.data), show,
-                                 sizeof show),
-                          doc[i]);
+                s_problem(c, "search index: term number %u has a posting for doc %u, "
+                             "which is neither live nor retired",
+                          no, doc[i]);
         }
     }
     td_cur_close(&cur);
+}
+
+/* Every indexed term has a number within the counter, and a document
+ * frequency under it. */
+static void s_terms(s_ctx *c)
+{
+    td_cur *cur;
+    td_val k, v;
+    char show[128];
+    uint64_t term_next = td_txn_counter(c->txn, TD_CTR_TERM_NEXT), n = 0;
+    if (td_cur_open(c->txn, TD_DBI_TERMS, &cur) != TD_DB_OK)
+        return;
+    for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK; rc = td_cur_next(cur, &k, &v)) {
+        uint32_t no = v.len == 4 ? td_ix_get_u32(v.data) : 0;
+        n++;
+        if (!no || no > term_next) {
+            s_problem(c, "search index: term %s has no valid term number",
+                      s_show(k.data, k.len, show, sizeof show));
+            continue;
+        }
+        if (!td_ix_df_of(c->txn, no))
+            s_problem(c, "search index: term %s has no document frequency",
+                      s_show(k.data, k.len, show, sizeof show));
+    }
+    td_cur_close(&cur);
+    uint64_t dfs = td_txn_entries(c->txn, TD_DBI_TERMDF);
+    if (dfs != n)
+        s_problem(c, "search index: %llu terms but %llu document frequencies",
+                  (unsigned long long)n, (unsigned long long)dfs);
 }
 
 /* ---- counters -------------------------------------------------------------- */
@@ -570,6 +594,7 @@ int td_verify(td_db *db, FILE *out, td_verify_report *report)
     s_counter(&c, TD_CTR_DOC_LIVE, r->docs, "doc records in the search index");
     s_counter(&c, TD_CTR_DOC_LIVE, td_txn_entries(c.txn, TD_DBI_DOCIDS),
               "id map entries in the search index");
+    s_terms(&c);
     s_postings(&c, true);
     s_postings(&c, false);
 

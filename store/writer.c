@@ -386,33 +386,66 @@ td_db_rc td_writer_flush_index(td_writer *self)
     return TD_DB_OK;
 }
 
+static td_db_rc s_apply_upgrade(td_txn *txn, void *arg)
+{
+    return td_index_upgrade(txn, arg);
+}
+
+#define RECOVER_SLICE 20000   /* documents re-indexed per flush at most */
+
 td_db_rc td_writer_recover(td_writer *self)
 {
-    td_txn *txn;
-    td_db_rc rc = td_db_read_begin(self->db, &txn);
-    if (rc)
+    bool upgraded = false;
+    td_txn *probe;
+    td_db_rc rc = td_db_read_begin(self->db, &probe);
+    if (rc != TD_DB_OK)
         return rc;
-    if (!td_txn_counter(txn, TD_CTR_DOC_UNINDEXED)) {
-        td_txn_end(&txn);
-        return TD_DB_OK;   /* the usual case: nothing to write */
-    }
-    td_index_reset(self->index);
-    size_t n = 0;
-    rc = td_index_recover(self->index, txn, self->work, &n);
-    td_txn_end(&txn);
-    td_arena_reset(self->work);
-    if (rc != TD_DB_OK) {
+    bool old = td_index_old_layout(probe);
+    td_txn_end(&probe);
+    if (old && (rc = td_db_write(self->db, s_apply_upgrade, &upgraded)) != TD_DB_OK)
+        return rc;
+    if (upgraded)
+        td_warn("search index: older layout; rebuilding it from the stored articles (search "
+                "finds them as they are re-indexed)");
+    size_t total = 0;
+    for (;;) {
+        td_txn *txn;
+        if ((rc = td_db_read_begin(self->db, &txn)) != TD_DB_OK)
+            return rc;
+        uint64_t left = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
+        if (!left) {
+            td_txn_end(&txn);
+            break;   /* the usual case: nothing to write */
+        }
         td_index_reset(self->index);
-        return rc;
+        size_t n = 0;
+        /* in slices, so that rebuilding a whole index holds what one flush
+         * holds, not the archive */
+        rc = td_index_recover(self->index, txn, self->work, RECOVER_SLICE, self->hold_bytes, &n);
+        td_txn_end(&txn);
+        td_arena_reset(self->work);
+        if (rc != TD_DB_OK) {
+            td_index_reset(self->index);
+            return rc;
+        }
+        td_index_committed(self->index);   /* gathered: held, as if just committed */
+        total += n;
+        /* a part already on disk is skipped term by term; the last part
+         * lowers the counter. What fails stays held and is retried while
+         * serving. */
+        if ((rc = td_writer_flush_index(self)) != TD_DB_OK)
+            return rc;
+        if (upgraded)
+            td_info("search index: %zu article(s) re-indexed, %llu docno(s) to go", total,
+                    (unsigned long long)(left > n ? left - n : 0));
+        if (!n && left)
+            break;   /* nothing gathered (all retired): the flush cleared it */
     }
-    td_index_committed(self->index);   /* gathered: held, as if just committed */
-    if (n)
+    if (total && !upgraded)
         td_warn("search index: %zu article(s) stored before the last stop had no postings "
                 "on disk; re-indexed from their stored text",
-                n);
-    /* a part already on disk is skipped term by term; the last part clears
-     * the counter. What fails stays held and is retried while serving. */
-    return td_writer_flush_index(self);
+                total);
+    return TD_DB_OK;
 }
 
 static void s_reset(td_writer *self)

@@ -263,12 +263,16 @@ static void test_inline(void **state)
 static void test_keys(void **state)
 {
     (void)state;
-    unsigned char a[TD_IX_TERM_MAX + 5], b[TD_IX_TERM_MAX + 5];
-    size_t la = td_ix_key("ab", 2, 5, a), lb = td_ix_key("abc", 3, 0, b);
-    assert_int_equal(la, 7);
-    assert_int_equal(lb, 8);
-    assert_true(memcmp(a, b, 3) < 0);   /* every "ab" block sorts before "abc" */
-    assert_int_equal(td_ix_key("", 0, 1, a), 0);
+    unsigned char a[TD_IX_KEY], b[TD_IX_KEY], c[TD_IX_KEY];
+    assert_int_equal(td_ix_key(2, 0xFFFFFFFF, a), TD_IX_KEY);
+    td_ix_key(3, 0, b);
+    td_ix_key(2, 7, c);
+    assert_true(memcmp(a, b, TD_IX_KEY) < 0);   /* every block of term 2 before term 3's */
+    assert_true(memcmp(c, a, TD_IX_KEY) < 0);   /* a term's blocks in docno order */
+    assert_true(memcmp(a, b, TD_IX_KEY_TERM) != 0 && memcmp(a, c, TD_IX_KEY_TERM) == 0);
+    assert_true(td_ix_term_ok("ab", 2));
+    assert_false(td_ix_term_ok("", 0));
+    assert_false(td_ix_term_ok("a\0b", 3));
 }
 
 int main(void)

@@ -122,9 +122,10 @@ static void s_rmtree(const char *dir)
  * the deleted list must come in docno order, each docno once. */
 static size_t s_docnos(td_txn *txn, const void *term, size_t tlen, uint32_t *out, size_t cap)
 {
-    unsigned char key[TD_IX_TERM_MAX + 5];
-    size_t kl = td_ix_key(term, tlen, 0, key), n = 0;
-    assert_true(kl > 0);
+    unsigned char key[TD_IX_KEY];
+    uint32_t no;
+    assert_true(td_ix_term_no(txn, term, tlen, &no));
+    size_t kl = td_ix_key(no, 0, key), n = 0;
     td_cur *cur;
     assert_int_equal(td_cur_open(txn, TD_DBI_POSTINGS, &cur), TD_DB_OK);
     td_val k, v;
@@ -146,8 +147,8 @@ static size_t s_docnos(td_txn *txn, const void *term, size_t tlen, uint32_t *out
     return n;
 }
 
-/* Both stores hold the same index. */
-static void s_same_index(td_db *ref, td_db *got)
+/* Both stores hold the same index (and deleted list, when `del`). */
+static void s_same_index(td_db *ref, td_db *got, bool del)
 {
     td_txn *rt, *gt;
     assert_int_equal(td_db_read_begin(ref, &rt), TD_DB_OK);
@@ -177,12 +178,14 @@ static void s_same_index(td_db *ref, td_db *got)
     td_cur_close(&cur);
     assert_int_equal(seen, nterms);
     assert_true(postings > (size_t)DOCS * 20);
-    /* the deleted list (no df entry) */
+    /* the deleted list (reserved term number) */
     size_t dn = strlen(TD_IX_T_DELETED);
-    size_t na = s_docnos(rt, TD_IX_T_DELETED, dn, a, DOCS * 2);
-    assert_true(na > 0);
-    assert_int_equal(s_docnos(gt, TD_IX_T_DELETED, dn, b, DOCS * 2), na);
-    assert_memory_equal(a, b, na * sizeof *a);
+    if (del) {
+        size_t na = s_docnos(rt, TD_IX_T_DELETED, dn, a, DOCS * 2);
+        assert_true(na > 0);
+        assert_int_equal(s_docnos(gt, TD_IX_T_DELETED, dn, b, DOCS * 2), na);
+        assert_memory_equal(a, b, na * sizeof *a);
+    }
     td_txn_end(&rt);
     td_txn_end(&gt);
 }
@@ -202,7 +205,7 @@ static void s_crash_then_recover(td_db *db, td_index **ix_p, size_t held)
     td_arena *arena = td_arena_new(64u << 20);
     assert_non_null(ix);
     size_t n = 0;
-    assert_int_equal(td_index_recover(ix, txn, arena, &n), TD_DB_OK);
+    assert_int_equal(td_index_recover(ix, txn, arena, 0, 0, &n), TD_DB_OK);
     td_txn_end(&txn);
     td_arena_destroy(&arena);
     assert_int_equal(n, held);
@@ -265,9 +268,99 @@ static void test_parts_equal_one_flush(void **state)
         s_add(got, gix, b, b + BATCH, 0, false);
     }
     s_crash_then_recover(got, &gix, DOCS - 10 * BATCH);
-    s_same_index(ref, got);
+    s_same_index(ref, got, true);
 
     unlink(sw);
+    td_index_destroy(&rix);
+    td_index_destroy(&gix);
+    td_db_destroy(&ref);
+    td_db_destroy(&got);
+    s_rmtree(rdir);
+    s_rmtree(gdir);
+}
+
+/* An index of the layout before term numbers: postings keyed by the term
+ * and `terms` holding document frequencies. */
+static td_db_rc s_old_layout_fn(td_txn *txn, void *arg)
+{
+    (void)arg;
+    const td_dbi dbs[] = {TD_DBI_POSTINGS, TD_DBI_POSITIONS, TD_DBI_TERMS, TD_DBI_TERMDF};
+    td_db_rc rc = TD_DB_OK;
+    for (size_t i = 0; i < 4 && rc == TD_DB_OK; i++)
+        rc = td_txn_drop(txn, dbs[i]);
+    unsigned char df[8] = {0, 0, 0, 0, 0, 0, 0, 3}, key[16] = "kalo", block[4] = {1, 2, 3, 4};
+    key[4] = 0;
+    td_ix_put_u32(key + 5, 1);
+    if (rc == TD_DB_OK)
+        rc = td_txn_put(txn, TD_DBI_TERMS, "kalo", 4, df, 8);
+    if (rc == TD_DB_OK)
+        rc = td_txn_put(txn, TD_DBI_POSTINGS, key, 9, block, 4);
+    return rc;
+}
+
+static td_db_rc s_upgrade_fn(td_txn *txn, void *arg)
+{
+    return td_index_upgrade(txn, arg);
+}
+
+/* An index of the older layout is emptied at start and rebuilt from the
+ * stored articles in slices of bounded size: the same index as one written
+ * as the articles came. */
+static void test_old_layout_rebuilt_in_slices(void **state)
+{
+    (void)state;
+    char rdir[] = "/tmp/td-parts-ref-XXXXXX", gdir[] = "/tmp/td-parts-got-XXXXXX";
+    td_db *ref = s_open(rdir), *got = s_open(gdir);
+    td_index *rix = td_index_new(), *gix = td_index_new();
+    for (int b = 0; b < DOCS; b += BATCH) {
+        s_add(ref, rix, b, b + BATCH, 0, true);
+        s_add(got, gix, b, b + BATCH, 0, true);
+    }
+    td_index_destroy(&gix);
+    assert_int_equal(td_db_write(got, s_old_layout_fn, NULL), TD_DB_OK);
+
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(got, &txn), TD_DB_OK);
+    assert_true(td_index_old_layout(txn));
+    td_txn_end(&txn);
+    bool upgraded = false;
+    assert_int_equal(td_db_write(got, s_upgrade_fn, &upgraded), TD_DB_OK);
+    assert_true(upgraded);
+    assert_int_equal(td_db_read_begin(got, &txn), TD_DB_OK);
+    assert_false(td_index_old_layout(txn));
+    assert_int_equal(td_txn_counter(txn, TD_CTR_DOC_UNINDEXED), DOCS);
+    assert_int_equal(td_txn_entries(txn, TD_DBI_POSTINGS), 0);
+    td_txn_end(&txn);
+    /* a second start finds nothing to upgrade */
+    assert_int_equal(td_db_write(got, s_upgrade_fn, &upgraded), TD_DB_OK);
+    assert_false(upgraded);
+
+    int slices = 0;
+    size_t total = 0, left;
+    gix = td_index_new();
+    td_arena *arena = td_arena_new(64u << 20);
+    for (;;) {
+        assert_int_equal(td_db_read_begin(got, &txn), TD_DB_OK);
+        left = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
+        size_t n = 0;
+        if (left)
+            assert_int_equal(td_index_recover(gix, txn, arena, 500, 0, &n), TD_DB_OK);
+        td_txn_end(&txn);
+        td_arena_reset(arena);
+        if (!left)
+            break;
+        assert_true(n <= 500);
+        assert_true(td_index_bytes(gix) > 0);
+        td_index_committed(gix);
+        s_parts(got, gix, 0);
+        total += n;
+        slices++;
+    }
+    assert_int_equal(total, DOCS);
+    assert_int_equal(slices, (DOCS + 499) / 500);
+    s_same_index(ref, got, false);
+
+    td_arena_destroy(&arena);
     td_index_destroy(&rix);
     td_index_destroy(&gix);
     td_db_destroy(&ref);
@@ -280,6 +373,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parts_equal_one_flush),
+        cmocka_unit_test(test_old_layout_rebuilt_in_slices),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include "index_read.h"
 #include "keys.h"
 #include "log.h"
+#include "verify.h"
 #include "writer.h"
 
 /* ---- fixtures ------------------------------------------------------------------ */
@@ -524,6 +525,42 @@ static void test_index_hold_and_recover(void **state)
     s_fx_free(fx);
 }
 
+/* What an index of the layout before term numbers looks like to the
+ * upgrade check: `terms` values are document frequencies. */
+static td_db_rc s_fake_old_index(td_txn *txn, void *arg)
+{
+    (void)arg;
+    unsigned char df[8] = {0, 0, 0, 0, 0, 0, 0, 10};
+    td_db_rc rc = td_txn_drop(txn, TD_DBI_TERMS);
+    if (rc == TD_DB_OK)
+        rc = td_txn_drop(txn, TD_DBI_TERMDF);
+    return rc ? rc : td_txn_put(txn, TD_DBI_TERMS, "soldier", 7, df, 8);
+}
+
+/* A store whose index has the older layout rebuilds it at the next start,
+ * in slices (here one article each: a hold of 1 byte), and is consistent
+ * afterwards. */
+static void test_old_index_rebuilt(void **state)
+{
+    (void)state;
+    s_fx *fx = s_fx_new(0);
+    s_add_n(fx, 0, 10);
+    assert_int_equal(td_writer_commit(fx->w, &fx->ws, false), TD_DB_OK);
+    s_expect_index(fx, 10, 0);
+    assert_int_equal(td_db_write(fx->db, s_fake_old_index, NULL), TD_DB_OK);
+    s_fx_close(fx);
+    s_fx_open(fx, 0);
+    s_expect_index(fx, 0, 0);
+    td_writer_hold_index(fx->w, 1000, 3600000, 1);
+    assert_int_equal(td_writer_recover(fx->w), TD_DB_OK);
+    s_expect_index(fx, 10, 0);
+    td_verify_report r;
+    assert_int_equal(td_verify(fx->db, NULL, &r), 0);
+    assert_int_equal(r.problems, 0);
+    assert_true(r.postings > 0);
+    s_fx_free(fx);
+}
+
 int main(void)
 {
     td_log_init("store_writer_test", TD_LOG_ERROR);
@@ -534,6 +571,7 @@ int main(void)
         cmocka_unit_test(test_batch_redone_after_growth),
         cmocka_unit_test(test_canonical_url_and_summary),
         cmocka_unit_test(test_index_hold_and_recover),
+        cmocka_unit_test(test_old_index_rebuilt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
