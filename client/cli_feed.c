@@ -349,7 +349,10 @@ static const td_option s_feed_opts[] = {
     {"published-at", NULL, "publication time for plain-text files (ISO-8601 or ms; default now)",
      false, NULL},
     {"lang", NULL, "language (ISO 639-1) of articles that do not say", false, NULL},
-    {"window", "128", "acknowledgements awaited at once with --acked (1..1024)", false, NULL},
+    {"window", "128",
+     "acknowledgements awaited at once with --acked (1..1024); above 1 the store may take "
+     "articles out of file order, and event grouping, being online, can differ at the margin",
+     false, NULL},
     {"progress", NULL, "show the progress bar even when stderr is not a terminal", true, NULL},
 };
 
