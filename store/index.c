@@ -274,6 +274,8 @@ static td_ixw_term *s_term_get(td_index *self, const char *term, size_t tlen, ui
                 return NULL;
             t->tlen = (uint32_t)tlen;
             t->hash = h;
+            t->no = 0;   /* numbered by the flush (s_order_build) */
+            t->fresh = false;
             t->p = NULL;
             t->n = t->cap = 0;
             self->slots[i] = t;

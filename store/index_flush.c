@@ -136,7 +136,8 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
      * positions are appended to as bytes, never decoded. Older formats
      * are decoded whole once and rewritten. */
     td_val k, v;
-    td_db_rc rc = td_cur_before(f->cur, key, kl, &k, &v);
+    /* a term numbered by this flush has nothing on disk yet */
+    td_db_rc rc = t->fresh ? TD_DB_NOTFOUND : td_cur_before(f->cur, key, kl, &k, &v);
     if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
         return rc;
     td_ix_header h;
@@ -241,7 +242,7 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
 
     uint64_t df = 0;
     td_val tk;
-    bool found = td_cur_seek(f->tcur, key, TD_IX_KEY_TERM, &tk, &v) == TD_DB_OK &&
+    bool found = !t->fresh && td_cur_seek(f->tcur, key, TD_IX_KEY_TERM, &tk, &v) == TD_DB_OK &&
                  tk.len == TD_IX_KEY_TERM && memcmp(tk.data, key, TD_IX_KEY_TERM) == 0;
     if (found && v.len == 8) {
         const unsigned char *p = v.data;
