@@ -190,6 +190,18 @@ static void s_same_index(td_db *ref, td_db *got, bool del)
     td_txn_end(&gt);
 }
 
+/* Both writers and stores gone, their directories removed. */
+static void s_teardown(td_index **rix, td_index **gix, td_db **ref, td_db **got,
+                       const char *rdir, const char *gdir)
+{
+    td_index_destroy(rix);
+    td_index_destroy(gix);
+    td_db_destroy(ref);
+    td_db_destroy(got);
+    s_rmtree(rdir);
+    s_rmtree(gdir);
+}
+
 /* A crash after some parts: the held postings are gone with the process;
  * recovery rebuilds every unindexed document and the parts already on
  * disk are not written twice. */
@@ -271,12 +283,7 @@ static void test_parts_equal_one_flush(void **state)
     s_same_index(ref, got, true);
 
     unlink(sw);
-    td_index_destroy(&rix);
-    td_index_destroy(&gix);
-    td_db_destroy(&ref);
-    td_db_destroy(&got);
-    s_rmtree(rdir);
-    s_rmtree(gdir);
+    s_teardown(&rix, &gix, &ref, &got, rdir, gdir);
 }
 
 /* An index of the layout before term numbers: postings keyed by the term
@@ -361,12 +368,7 @@ static void test_old_layout_rebuilt_in_slices(void **state)
     s_same_index(ref, got, false);
 
     td_arena_destroy(&arena);
-    td_index_destroy(&rix);
-    td_index_destroy(&gix);
-    td_db_destroy(&ref);
-    td_db_destroy(&got);
-    s_rmtree(rdir);
-    s_rmtree(gdir);
+    s_teardown(&rix, &gix, &ref, &got, rdir, gdir);
 }
 
 int main(void)
