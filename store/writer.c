@@ -438,8 +438,9 @@ td_db_rc td_writer_recover(td_writer *self)
         if (upgraded)
             td_info("search index: %zu article(s) re-indexed, %llu docno(s) to go", total,
                     (unsigned long long)(left > n ? left - n : 0));
-        if (!n && left)
-            break;   /* nothing gathered (all retired): the flush cleared it */
+        if (!n)
+            break;   /* the docnos left are all retired versions: nothing to
+                      * index (the counter stays, and is skipped again) */
     }
     if (total && !upgraded)
         td_warn("search index: %zu article(s) stored before the last stop had no postings "
