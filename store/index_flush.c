@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "index_int.h"
+#include "index_read.h"
 
 #define FLUSH_CHUNK 1024   /* terms per nested transaction of a flush */
 
@@ -272,15 +273,8 @@ static int s_no_cmp(const void *a, const void *b)
  * the term's postings, s_number). */
 static td_db_rc s_lookup(td_txn *txn, td_ixw_term *t, uint64_t *next)
 {
-    td_val v;
-    td_db_rc rc = td_txn_get(txn, TD_DBI_TERMS, t->term, t->tlen, &v);
-    if (rc == TD_DB_OK) {
-        if (v.len != 4)
-            return TD_DB_ERROR;   /* damaged, or an index of an older layout */
-        t->no = td_ix_get_u32(v.data);
-        t->fresh = false;
-        return TD_DB_OK;
-    }
+    td_db_rc rc = td_ix_term_lookup(txn, t->term, t->tlen, &t->no);
+    t->fresh = false;
     if (rc != TD_DB_NOTFOUND)
         return rc;
     if (*next >= UINT32_MAX)
@@ -334,9 +328,9 @@ td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn)
     if (rc != TD_DB_OK)
         return rc;
     /* a number of its own, never handed out (s_order_build) */
-    td_val v;
+    uint32_t no;
+    rc = td_ix_term_lookup(txn, self->del->term, self->del->tlen, &no);
     self->del->no = TD_IX_NO_DELETED;
-    rc = td_txn_get(txn, TD_DBI_TERMS, self->del->term, self->del->tlen, &v);
     self->del->fresh = rc == TD_DB_NOTFOUND;
     if (rc == TD_DB_OK || rc == TD_DB_NOTFOUND)
         rc = s_write_terms(self, txn, &self->del, 1);

@@ -39,14 +39,23 @@ struct td_plist {
 typedef float s_v8f __attribute__((vector_size(32)));
 typedef int32_t s_v8i __attribute__((vector_size(32)));
 
+td_db_rc td_ix_term_lookup(td_txn *txn, const char *term, size_t tlen, uint32_t *no)
+{
+    if (!td_ix_term_ok(term, tlen))
+        return TD_DB_NOTFOUND;
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_TERMS, term, tlen, &v);
+    if (rc != TD_DB_OK)
+        return rc;
+    if (v.len != 4)
+        return TD_DB_ERROR;   /* damaged, or an index of an older layout */
+    *no = td_ix_get_u32(v.data);
+    return TD_DB_OK;
+}
+
 bool td_ix_term_no(td_txn *txn, const char *term, size_t tlen, uint32_t *no)
 {
-    td_val v;
-    if (!td_ix_term_ok(term, tlen) || td_txn_get(txn, TD_DBI_TERMS, term, tlen, &v) != TD_DB_OK ||
-        v.len != 4)
-        return false;
-    *no = td_ix_get_u32(v.data);
-    return true;
+    return td_ix_term_lookup(txn, term, tlen, no) == TD_DB_OK;
 }
 
 uint64_t td_ix_df_of(td_txn *txn, uint32_t no)

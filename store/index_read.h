@@ -72,6 +72,9 @@ double td_plist_bound_len(td_plist *self, uint32_t dl);
  * (false when the index has no such term), its document frequency by
  * number or by term (0 when none). */
 bool td_ix_term_no(td_txn *txn, const char *term, size_t tlen, uint32_t *no);
+/* The same, telling a missing term (TD_DB_NOTFOUND) from a damaged or
+ * old-layout entry (TD_DB_ERROR) and from a failed read. */
+td_db_rc td_ix_term_lookup(td_txn *txn, const char *term, size_t tlen, uint32_t *no);
 uint64_t td_ix_df_of(td_txn *txn, uint32_t no);
 uint64_t td_ix_df(td_txn *txn, const char *term, size_t tlen);
 /* The doc record of docno; TD_DB_NOTFOUND for a retired version. */
