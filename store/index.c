@@ -92,7 +92,7 @@ void td_index_reset(td_index *self)
     self->del = NULL;
     self->del_base = 0;
     self->retired = self->del_flushed = false;
-    self->rec_upto = 0;
+    self->upto = 0;
     td_ixw_order_drop(self);
 }
 
@@ -203,8 +203,11 @@ static int s_local_pos(td_ixw_local *l, uint32_t pos)
     return 0;
 }
 
-/* Gather one field's tokens; returns the indexed tokens, -1 when out of
- * memory. */
+/* Gather one field's tokens into the local table (`self`; NULL: count
+ * only); returns the indexed tokens, -1 when out of memory. The count does
+ * not depend on the table (a term dropped from a huge article still
+ * counts), so the articles' transaction can write a document's length
+ * before another thread gathers its postings (td_index_add_doc). */
 static long s_field(td_index *self, const td_term *tok, size_t ntok, uint32_t base, bool title)
 {
     uint32_t pos = base;
@@ -212,18 +215,18 @@ static long s_field(td_index *self, const td_term *tok, size_t ntok, uint32_t ba
     for (size_t k = 0; k < ntok; k++) {
         const td_term *t = &tok[k];
         uint32_t at = pos++;
-        if (t->stop)
+        if (t->stop || !t->stem_len || t->stem_len > TD_IX_TERM_MAX)
             continue;   /* positions still count: phrases keep their gaps */
-        td_ixw_local *l = s_local_get(self, t->stem, t->stem_len);
-        if (!l)
-            continue;
-        if (title)
-            l->tt++;
-        else
-            l->tb++;
-        if (s_local_pos(l, at) != 0)
-            return -1;
         n++;
+        td_ixw_local *l = self ? s_local_get(self, t->stem, t->stem_len) : NULL;
+        if (l) {
+            if (title)
+                l->tt++;
+            else
+                l->tb++;
+            if (s_local_pos(l, at) != 0)
+                return -1;
+        }
         if (title && pos >= TD_IX_BODY_POS - 1)
             break;
     }
@@ -345,13 +348,16 @@ td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
     return td_index_add_terms(self, txn, a, self->own);
 }
 
-/* The article's terms, positions and entities into the local table;
- * returns its length in indexed tokens, -1 when out of memory. */
+/* The article's terms, positions and entities into the local table
+ * (`self`; NULL: count only); returns its length in indexed tokens, -1
+ * when out of memory. */
 static long s_gather(td_index *self, const td_article *a, const td_terms *terms)
 {
-    for (size_t i = 0; i < self->lused; i++)
-        self->local[self->lidx[i]].used = false;
-    self->lused = 0;
+    if (self) {
+        for (size_t i = 0; i < self->lused; i++)
+            self->local[self->lidx[i]].used = false;
+        self->lused = 0;
+    }
     size_t ntt, nbt;
     const td_term *tt = td_terms_get(terms, TD_TERMS_TITLE, &ntt);
     const td_term *bt = td_terms_get(terms, TD_TERMS_BODY, &nbt);
@@ -359,9 +365,9 @@ static long s_gather(td_index *self, const td_article *a, const td_terms *terms)
     long nb = nt < 0 ? -1 : s_field(self, bt, nbt, TD_IX_BODY_POS, false);
     if (nt < 0 || nb < 0)
         return -1;
-    for (size_t i = 0; i < a->n_entities && i < MAX_ENTITIES; i++)
+    for (size_t i = 0; self && i < a->n_entities && i < MAX_ENTITIES; i++)
         s_local_add(self, TD_IX_P_ENTITY, a->entities[i].name);
-    if (a->source)
+    if (self && a->source)
         s_local_add(self, TD_IX_P_SOURCE, a->source);
     return nt + nb;
 }
@@ -410,9 +416,10 @@ static int s_post(td_index *self, uint32_t doc, uint32_t dl)
     return 0;
 }
 
-td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
-                            const td_terms *terms)
+td_db_rc td_index_add_doc(td_index *self, td_txn *txn, const td_article *a,
+                          const td_terms *terms, uint32_t *doc)
 {
+    *doc = 0;
     if (!a->id || !*a->id)
         return TD_DB_OK;
     size_t idlen = strlen(a->id);
@@ -421,18 +428,12 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
     td_db_rc rc = s_retire(self, txn, a->id);
     if (rc)
         return rc;
-    long n = s_gather(self, a, terms);
-    if (n < 0)
-        return TD_DB_ERROR;
-    uint32_t dl = (uint32_t)n;
-    uint32_t doc = (uint32_t)td_txn_counter_add(txn, TD_CTR_DOC_NEXT, 1);
-    if (s_post(self, doc, dl) != 0)
-        return TD_DB_ERROR;
-
+    uint32_t dl = (uint32_t)s_gather(NULL, a, terms);   /* counting fails never */
+    uint32_t d = (uint32_t)td_txn_counter_add(txn, TD_CTR_DOC_NEXT, 1);
     unsigned char k[4], rec[16 + TD_DB_MAX_KEY];
-    td_ix_put_u32(k, doc);
-    td_ix_doc d = {.published_at = a->published_at, .dl = dl, .id = a->id, .idlen = idlen};
-    size_t rl = td_ix_doc_encode(&d, rec, sizeof rec);
+    td_ix_put_u32(k, d);
+    td_ix_doc rd = {.published_at = a->published_at, .dl = dl, .id = a->id, .idlen = idlen};
+    size_t rl = td_ix_doc_encode(&rd, rec, sizeof rec);
     if ((rc = td_txn_put(txn, TD_DBI_DOCS, k, 4, rec, rl)) != TD_DB_OK ||
         (rc = td_txn_put(txn, TD_DBI_DOCIDS, a->id, idlen, k, 4)) != TD_DB_OK)
         return rc;
@@ -441,14 +442,35 @@ td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
     /* durable with the article: how many docnos the index lacks should the
      * held postings be lost (td_index_recover) */
     td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED, 1);
+    *doc = d;
     return TD_DB_OK;
+}
+
+int td_index_post(td_index *self, uint32_t doc, const td_article *a, const td_terms *terms)
+{
+    long n = s_gather(self, a, terms);
+    if (n < 0 || s_post(self, doc, (uint32_t)n) != 0)
+        return -1;
+    self->upto = doc;
+    return 0;
+}
+
+td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
+                            const td_terms *terms)
+{
+    uint32_t doc;
+    td_db_rc rc = td_index_add_doc(self, txn, a, terms, &doc);
+    if (rc != TD_DB_OK || !doc)
+        return rc;
+    long n = s_gather(self, a, terms);
+    return n < 0 || s_post(self, doc, (uint32_t)n) != 0 ? TD_DB_ERROR : TD_DB_OK;
 }
 
 td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t max_docs,
                           size_t max_bytes, size_t *n_out)
 {
     *n_out = 0;
-    self->rec_upto = 0;
+    self->upto = 0;
     uint64_t next = td_txn_counter(txn, TD_CTR_DOC_NEXT);
     uint64_t lost = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
     if (!lost)
@@ -484,7 +506,7 @@ td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t m
         (*n_out)++;
         if (d < next && ((max_docs && *n_out >= max_docs) ||
                          (max_bytes && td_index_bytes(self) >= max_bytes))) {
-            self->rec_upto = (uint32_t)d;
+            self->upto = (uint32_t)d;
             break;
         }
     }

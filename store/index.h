@@ -67,6 +67,20 @@ td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a);
 td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
                             const td_terms *terms);
 
+/* td_index_add_terms in two halves, for a writer that gathers postings on
+ * another thread (indexer.h). td_index_add_doc is the part in the
+ * articles' transaction: it retires an older version, hands out the
+ * docno (*doc; 0 when the article has no id to index) and writes the doc
+ * record with its length in indexed tokens. td_index_post, on any thread
+ * and outside any transaction, gathers the postings of that committed
+ * docno into `self` (which then holds docnos up to `doc` only: a flush of
+ * it leaves later docnos counted as unindexed). Docnos must come in
+ * increasing order; td_index_committed then holds them. td_index_post
+ * returns 0, or -1 when out of memory. */
+td_db_rc td_index_add_doc(td_index *self, td_txn *txn, const td_article *a,
+                          const td_terms *terms, uint32_t *doc);
+int td_index_post(td_index *self, uint32_t doc, const td_article *a, const td_terms *terms);
+
 /* Write the docnos this attempt retired onto the deleted list, in the
  * articles' transaction: the deleted list never waits in memory (it is
  * not rebuilt after a crash). Nothing to do when nothing was retired. */

@@ -405,8 +405,9 @@ td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
     self->part_end = end;
     if (end == self->norder) {
         /* everything handed out is in the index once this commits, but for
-         * the documents after a recovery's slice */
-        uint64_t left = self->rec_upto ? td_txn_counter(txn, TD_CTR_DOC_NEXT) - self->rec_upto : 0;
+         * the documents after the last one gathered (a recovery's slice, or
+         * articles committed since the gathering thread handed these over) */
+        uint64_t left = self->upto ? td_txn_counter(txn, TD_CTR_DOC_NEXT) - self->upto : 0;
         td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
                            (int64_t)left - (int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
         td_txn_counter_add(txn, TD_CTR_INDEX_FLUSHES, 1);

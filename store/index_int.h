@@ -60,8 +60,10 @@ struct td_index {
     size_t norder, next;
     size_t part_end;         /* where the current attempt's part ends */
     bool part_last;          /* the current attempt writes the last part */
-    uint32_t rec_upto;       /* a recovery in slices: the last docno gathered
-                              * (0: every docno held is indexed by the flush) */
+    uint32_t upto;           /* the last docno gathered when docnos after it
+                              * are not held: a recovery's slice, or articles
+                              * gathered on another thread (td_index_post);
+                              * 0: every docno is indexed by the flush */
     td_ixw_flush *fl;        /* the flush's scratch (index_flush.c) */
 };
 

@@ -7,6 +7,7 @@
 #include "assign.h"
 #include "daemon.h"
 #include "index.h"
+#include "indexer.h"
 #include "keys.h"
 #include "log.h"
 #include "notices.h"
@@ -33,7 +34,10 @@ struct td_writer {
     td_db *db;
     td_assign *assign;
     td_notices *notices;
-    td_index *index;       /* search index: postings held until a flush */
+    td_index *index;       /* search index: doc records and the deleted list
+                            * (postings too while recovering) */
+    td_indexer *indexer;   /* gathers the postings of committed articles */
+    td_index *flushing;    /* taken from the indexer, not all written yet */
     td_terms *terms;       /* the current article's tokens (clustering + index) */
     td_arena *batch;       /* lives for one batch */
     td_arena *work;        /* lives for one transaction attempt */
@@ -57,11 +61,12 @@ td_writer *td_writer_new(td_db *db)
     self->assign = td_assign_new();
     self->notices = td_notices_new();
     self->index = td_index_new();
+    self->indexer = td_indexer_new();
     self->terms = td_terms_new();
     self->batch = td_arena_new(BATCH_ARENA);
     self->work = td_arena_new(BATCH_ARENA);
-    if (!self->assign || !self->notices || !self->index || !self->terms || !self->batch ||
-        !self->work)
+    if (!self->assign || !self->notices || !self->index || !self->indexer || !self->terms ||
+        !self->batch || !self->work)
         td_writer_destroy(&self);
     return self;
 }
@@ -74,6 +79,8 @@ void td_writer_destroy(td_writer **self_p)
     td_assign_destroy(&self->assign);
     td_notices_destroy(&self->notices);
     td_index_destroy(&self->index);
+    td_indexer_destroy(&self->indexer);
+    td_index_destroy(&self->flushing);
     td_terms_destroy(&self->terms);
     td_arena_destroy(&self->batch);
     td_arena_destroy(&self->work);
@@ -203,6 +210,21 @@ static td_db_rc s_new_id(td_writer *self, td_txn *txn, td_article *a, const char
     return TD_DB_BADVAL;
 }
 
+/* The postings of `doc` go to the indexer's thread once the transaction
+ * commits: the tokens' wire form as it came, or as exported from what
+ * the store built itself. */
+static int s_hand_over(td_writer *self, uint32_t doc, const td_article *a,
+                       const td_terms_wire *wire)
+{
+    td_terms_wire own;
+    if (!wire) {
+        if (td_terms_export(self->terms, self->work, &own) != 0)
+            return -1;
+        wire = &own;
+    }
+    return td_indexer_add(self->indexer, doc, a, wire);
+}
+
 static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
 {
     td_article a = *it->msg.article;   /* the decoded frame stays intact for a redo */
@@ -251,9 +273,12 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
     }
     /* tokens and fingerprint, for clustering, provenance and the index: as
      * the ingest worker computed them, or computed here once */
-    if ((!it->msg.terms || td_terms_load(self->terms, it->msg.terms) != 0) &&
-        td_terms_build(self->terms, a.title, a.body, a.lang) != 0)
-        return TD_DB_ERROR;
+    const td_terms_wire *wire = it->msg.terms;
+    if (!wire || td_terms_load(self->terms, wire) != 0) {
+        wire = NULL;
+        if (td_terms_build(self->terms, a.title, a.body, a.lang) != 0)
+            return TD_DB_ERROR;
+    }
     if (have_old) {
         /* a new version: same id, same event; the old record is replaced */
         a.id = old.id;
@@ -290,10 +315,13 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
     }
     if (rc)
         return rc;
+    uint32_t doc;
     if ((rc = td_db_article_put(txn, &a)) != TD_DB_OK ||
         (rc = td_db_key_put(txn, key, hash, a.id)) != TD_DB_OK ||
-        (rc = td_index_add_terms(self->index, txn, &a, self->terms)) != TD_DB_OK)
+        (rc = td_index_add_doc(self->index, txn, &a, self->terms, &doc)) != TD_DB_OK)
         return rc;
+    if (doc && s_hand_over(self, doc, &a, wire) != 0)
+        return TD_DB_ERROR;
     if (td_notices_add(self->notices, txn, TD_TOPIC_ARTICLE_STORED, a.id, a.event, a.story,
                        a.title, a.ingested_at) != 0 ||
         td_notices_article_topics(self->notices, txn, &a) != 0)
@@ -311,7 +339,14 @@ void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes
 
 size_t td_writer_index_held(const td_writer *self)
 {
-    return td_index_held(self->index);
+    return td_index_held(self->index) + td_indexer_held(self->indexer) +
+           (self->flushing ? td_index_held(self->flushing) : 0);
+}
+
+static size_t s_index_bytes(const td_writer *self)
+{
+    return td_index_bytes(self->index) + td_indexer_bytes(self->indexer) +
+           (self->flushing ? td_index_bytes(self->flushing) : 0);
 }
 
 /* Whether the held postings are written after this commit. Flushing per
@@ -324,12 +359,12 @@ size_t td_writer_index_held(const td_writer *self)
  * store that turns idle flushes (td_writer_flush_index). */
 static bool s_flush_due(const td_writer *self)
 {
-    const td_index *ix = self->index;
-    if (!td_index_held(ix) || td_mono_ms() < self->flush_retry)
+    size_t held = td_writer_index_held(self);
+    if (!held || td_mono_ms() < self->flush_retry)
         return false;
     if (!self->more || !self->hold_docs)
         return true;
-    return td_index_held(ix) >= self->hold_docs || td_index_bytes(ix) >= self->hold_bytes ||
+    return held >= self->hold_docs || s_index_bytes(self) >= self->hold_bytes ||
            td_mono_ms() - self->held_since >= self->hold_ms;
 }
 
@@ -341,6 +376,7 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
     td_notices_reset(self->notices);
     td_assign_aborted(self->assign);
     td_index_begin(self->index);
+    td_indexer_begin(self->indexer);
     memset(&self->attempt, 0, sizeof self->attempt);
     for (size_t i = 0; i < self->n; i++) {
         s_item *it = &self->items[i];
@@ -362,8 +398,7 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
 /* One part of the held postings' flush. */
 static td_db_rc s_apply_flush(td_txn *txn, void *arg)
 {
-    td_writer *self = arg;
-    return td_index_flush_part(self->index, txn, FLUSH_PART);
+    return td_index_flush_part(arg, txn, FLUSH_PART);
 }
 
 /* The held postings in transactions of FLUSH_PART terms, apart from the
@@ -372,18 +407,35 @@ static td_db_rc s_apply_flush(td_txn *txn, void *arg)
  * held term had grown to more than LMDB's 131,071 dirty pages at ~850k
  * stored articles, docs/performance.md). What a failed part leaves held
  * is written by the next flush. */
-td_db_rc td_writer_flush_index(td_writer *self)
+static td_db_rc s_flush(td_writer *self, td_index *ix)
 {
-    while (td_index_held(self->index)) {
-        td_db_rc rc = td_db_write(self->db, s_apply_flush, self);
+    while (td_index_held(ix)) {
+        td_db_rc rc = td_db_write(self->db, s_apply_flush, ix);
         if (rc != TD_DB_OK) {
             self->flush_retry = td_mono_ms() + FLUSH_RETRY_MS;
             return rc;
         }
-        td_index_committed(self->index);
+        td_index_committed(ix);
     }
     self->flush_retry = 0;
     return TD_DB_OK;
+}
+
+/* The held postings in docno order: what a recovery at start could not
+ * write, what a failed flush left, then what the indexer's thread holds. */
+td_db_rc td_writer_flush_index(td_writer *self)
+{
+    td_db_rc rc = s_flush(self, self->index);
+    if (rc != TD_DB_OK)
+        return rc;
+    for (;;) {
+        if (!self->flushing && !(self->flushing = td_indexer_take(self->indexer)))
+            return TD_DB_OK;
+        if ((rc = s_flush(self, self->flushing)) != TD_DB_OK)
+            return rc;
+        td_indexer_give(self->indexer, self->flushing);
+        self->flushing = NULL;
+    }
 }
 
 static td_db_rc s_apply_upgrade(td_txn *txn, void *arg)
@@ -433,7 +485,7 @@ td_db_rc td_writer_recover(td_writer *self)
         /* a part already on disk is skipped term by term; the last part
          * lowers the counter. What fails stays held and is retried while
          * serving. */
-        if ((rc = td_writer_flush_index(self)) != TD_DB_OK)
+        if ((rc = s_flush(self, self->index)) != TD_DB_OK)
             return rc;
         if (upgraded)
             td_info("search index: %zu article(s) re-indexed, %llu docno(s) to go", total,
@@ -464,14 +516,14 @@ static void s_reset(td_writer *self)
  * the server stops reading), so held memory stays bounded. */
 static td_db_rc s_backlog(td_writer *self, const td_writer_sink *sink)
 {
-    if (td_index_bytes(self->index) < 2 * self->hold_bytes)
+    if (s_index_bytes(self) < 2 * self->hold_bytes)
         return TD_DB_OK;
     td_db_rc rc = td_writer_flush_index(self);
     if (rc == TD_DB_OK)
         return rc;
     td_warn("search index: %zu MiB of postings held and their flush fails (%s): no new "
             "articles until it succeeds",
-            td_index_bytes(self->index) >> 20, td_db_strerror(rc));
+            s_index_bytes(self) >> 20, td_db_strerror(rc));
     td_writer_refuse(self, sink, TD_E_UNAVAILABLE, "search index backlog; retry later");
     return rc == TD_DB_NOSPACE ? rc : TD_DB_FULL;
 }
@@ -484,12 +536,13 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
     if (rc != TD_DB_OK)
         return rc;
     self->more = more;
-    if (!td_index_held(self->index))
+    if (!td_writer_index_held(self))
         self->held_since = td_mono_ms();
     rc = td_db_write(self->db, s_apply, self);
     if (rc == TD_DB_OK) {
         td_assign_committed(self->assign);
         td_index_committed(self->index);
+        td_indexer_commit(self->indexer);
         self->totals.stored += self->attempt.stored;
         self->totals.updated += self->attempt.updated;
         self->totals.unchanged += self->attempt.unchanged;
@@ -501,7 +554,7 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
         if (frc != TD_DB_OK)
             td_warn("search index: postings of %zu article(s) not written yet (%s); they "
                     "stay held and are written by the next flush",
-                    td_index_held(self->index), td_db_strerror(frc));
+                    td_writer_index_held(self), td_db_strerror(frc));
         /* only now, with the transaction durable, may anyone hear of it */
         for (size_t i = 0; sink && sink->ack && i < self->n; i++)
             if (self->items[i].has_ack)

@@ -5,7 +5,9 @@
  * it finished — and then completed must leave exactly the index that
  * flushing every batch in its own transaction leaves: the same terms, the
  * same docnos per term, each once and in order, the same document
- * frequencies and deleted list, and no document left unindexed. */
+ * frequencies and deleted list, and no document left unindexed. The same
+ * holds for postings gathered on the indexer's thread (store/indexer.c)
+ * and flushed while later batches are gathered. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +23,8 @@
 #include "index.h"
 #include "index_block.h"
 #include "index_read.h"
+#include "indexer.h"
+#include "terms.h"
 
 #define DOCS 2400
 #define BATCH 150
@@ -371,11 +375,136 @@ static void test_old_layout_rebuilt_in_slices(void **state)
     s_teardown(&rix, &gix, &ref, &got, rdir, gdir);
 }
 
+/* A batch of the writer's way: doc records in the transaction, postings
+ * handed to the indexer's thread once it commits. */
+typedef struct {
+    td_index *ix;      /* doc records and the deleted list */
+    td_indexer *ixr;
+    td_terms *terms;
+    td_arena *arena;
+    int from, to, version;
+    bool fail;         /* the attempt fails after handing its documents over */
+} s_tbatch;
+
+static td_db_rc s_tbatch_fn(td_txn *txn, void *arg)
+{
+    s_tbatch *b = arg;
+    td_index_begin(b->ix);
+    td_indexer_begin(b->ixr);
+    td_arena_reset(b->arena);
+    static char title[512], body[8192];
+    for (int n = b->from; n < b->to; n++) {
+        char id[32];
+        snprintf(id, sizeof id, "a%d", n);
+        s_text(n, b->version, title, body);
+        td_article a = {.id = id, .source = "Src", .title = title, .body = body, .lang = "en",
+                        .published_at = 1700000000000LL + n};
+        uint32_t doc = 0;
+        td_terms_wire w;
+        assert_int_equal(td_terms_build(b->terms, title, body, "en"), 0);
+        assert_int_equal(td_terms_export(b->terms, b->arena, &w), 0);
+        td_db_rc rc = td_db_article_put(txn, &a);
+        if (rc == TD_DB_OK)
+            rc = td_index_add_doc(b->ix, txn, &a, b->terms, &doc);
+        if (rc)
+            return rc;
+        assert_true(doc > 0);
+        assert_int_equal(td_indexer_add(b->ixr, doc, &a, &w), 0);
+    }
+    if (b->fail) {
+        b->fail = false;
+        return TD_DB_ERROR;
+    }
+    return td_index_flush_deleted(b->ix, txn);
+}
+
+static void s_tadd(td_db *db, s_tbatch *b, int from, int to, int version)
+{
+    b->from = from;
+    b->to = to;
+    b->version = version;
+    if (b->fail) {
+        assert_int_not_equal(td_db_write(db, s_tbatch_fn, b), TD_DB_OK);
+        td_index_begin(b->ix);
+    }
+    assert_int_equal(td_db_write(db, s_tbatch_fn, b), TD_DB_OK);
+    td_index_committed(b->ix);
+    td_indexer_commit(b->ixr);
+}
+
+static uint64_t s_unindexed(td_db *db)
+{
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(db, &txn), TD_DB_OK);
+    uint64_t n = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED);
+    td_txn_end(&txn);
+    return n;
+}
+
+/* Postings gathered on the indexer's thread, taken and flushed in parts
+ * while later batches are handed over (and one attempt fails after
+ * handing its documents over): the same index as flushing every batch in
+ * its own transaction, and the counter of unindexed documents counts
+ * exactly those not taken yet. */
+static void test_gathered_on_thread(void **state)
+{
+    (void)state;
+    char rdir[] = "/tmp/td-parts-ref-XXXXXX", gdir[] = "/tmp/td-parts-got-XXXXXX";
+    td_db *ref = s_open(rdir), *got = s_open(gdir);
+    td_index *rix = td_index_new(), *gix = td_index_new();
+    s_tbatch tb = {.ix = gix, .ixr = td_indexer_new(), .terms = td_terms_new(),
+                   .arena = td_arena_new(64u << 20)};
+    assert_non_null(tb.ixr);
+    assert_non_null(tb.terms);
+    assert_null(td_indexer_take(tb.ixr));   /* nothing held */
+    int b = 0;
+    for (; b < 5 * BATCH; b += BATCH) {
+        s_add(ref, rix, b, b + BATCH, 0, true);
+        tb.fail = b == BATCH;
+        s_tadd(got, &tb, b, b + BATCH, 0);
+    }
+    assert_int_equal(td_indexer_held(tb.ixr), 5 * BATCH);
+    assert_true(td_indexer_bytes(tb.ixr) > 0);
+    td_index *taken = td_indexer_take(tb.ixr);
+    assert_non_null(taken);
+    assert_int_equal(td_indexer_held(tb.ixr), 0);
+    assert_int_equal(td_index_held(taken), 5 * BATCH);
+    assert_int_equal(s_parts(got, taken, 3), 3);
+    /* later batches go to the thread's other index meanwhile */
+    for (; b < 7 * BATCH; b += BATCH) {
+        s_add(ref, rix, b, b + BATCH, 0, true);
+        s_tadd(got, &tb, b, b + BATCH, 0);
+    }
+    assert_true(s_parts(got, taken, 0) > 1);
+    assert_int_equal(s_unindexed(got), 2 * BATCH);
+    td_indexer_give(tb.ixr, taken);
+
+    s_add(ref, rix, 0, BATCH, 1, true);   /* new versions: the deleted list */
+    s_tadd(got, &tb, 0, BATCH, 1);
+    for (; b < DOCS; b += BATCH) {
+        s_add(ref, rix, b, b + BATCH, 0, true);
+        s_tadd(got, &tb, b, b + BATCH, 0);
+    }
+    assert_int_equal(td_indexer_held(tb.ixr), DOCS - 5 * BATCH + BATCH);
+    taken = td_indexer_take(tb.ixr);
+    assert_non_null(taken);
+    s_parts(got, taken, 0);
+    td_indexer_give(tb.ixr, taken);
+    assert_null(td_indexer_take(tb.ixr));
+    s_same_index(ref, got, true);
+
+    td_indexer_destroy(&tb.ixr);
+    td_terms_destroy(&tb.terms);
+    td_arena_destroy(&tb.arena);
+    s_teardown(&rix, &gix, &ref, &got, rdir, gdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parts_equal_one_flush),
         cmocka_unit_test(test_old_layout_rebuilt_in_slices),
+        cmocka_unit_test(test_gathered_on_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
