@@ -66,8 +66,10 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
  * for a full disk (TD_DB_FULL or TD_DB_NOSPACE, feed messages kept). */
 void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes);
 
-/* Articles whose postings are held, and a transaction that flushes them
- * (call it when no input is waiting). */
+/* Articles whose postings are held (gathered, or still waiting for the
+ * indexer's thread to gather them: indexer.h), and the transactions that
+ * write them (call it when no input is waiting; it first waits for the
+ * thread to catch up). */
 size_t td_writer_index_held(const td_writer *self);
 td_db_rc td_writer_flush_index(td_writer *self);
 
