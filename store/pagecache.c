@@ -12,6 +12,8 @@ void td_pagecache_init(td_pagecache *self, int fd)
 {
     self->fd = fd;
     self->ready = 0;
+    self->used = 0;
+    self->margin = TD_PAGECACHE_AHEAD;
     self->page = sysconf(_SC_PAGESIZE);
     if (self->page <= 0)
         self->page = 4096;
@@ -23,11 +25,18 @@ uint64_t td_pagecache_ahead(td_pagecache *self, uint64_t used)
     if (self->fd < 0)
         return 0;
     uint64_t pg = (uint64_t)self->page;
+    if (self->used && used > self->used) {
+        /* the next writes may grow the file as much again */
+        uint64_t want = 2 * (used - self->used);
+        if (want > self->margin)
+            self->margin = want < TD_PAGECACHE_MAX ? want : TD_PAGECACHE_MAX;
+    }
+    self->used = used;
     if (self->ready < used)
         self->ready = (used + pg - 1) / pg * pg;   /* what exists keeps its folios */
-    if (self->ready >= used + TD_PAGECACHE_AHEAD / 2)
+    if (self->ready >= used + self->margin / 2)
         return 0;
-    uint64_t from = self->ready, to = (used + TD_PAGECACHE_AHEAD + pg - 1) / pg * pg;
+    uint64_t from = self->ready, to = (used + self->margin + pg - 1) / pg * pg;
     struct stat st;
     if (fstat(self->fd, &st) != 0) {
         self->error = errno;

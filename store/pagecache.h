@@ -17,20 +17,31 @@
  *
  * Best effort: where the file system cannot allocate ahead (no fallocate,
  * disk full) nothing is prepared and LMDB writes as it always did; its
- * own errors (ENOSPC) still reach the writer. The file may be up to
- * TD_PAGECACHE_AHEAD bytes longer than LMDB's last page, which LMDB
- * ignores. No LMDB call here: store/db.c passes the file and its size.
+ * own errors (ENOSPC) still reach the writer. The file may be up to the
+ * margin longer than LMDB's last page, which LMDB ignores. No LMDB call
+ * here: store/db.c passes the file and its size.
+ *
+ * The margin follows the writes: at least TD_PAGECACHE_AHEAD, and twice
+ * the most the file grew between two calls (up to TD_PAGECACHE_MAX). A
+ * fixed 32 MiB was outrun once the archive held a few hundred thousand
+ * articles (commits grew the file by more than half of it): the pages
+ * written past the prepared ones landed in large folios, and at 300k
+ * stored the disk received 118 KiB per article for 65 KiB of write(2);
+ * with 256 MiB, 67 for 67 (docs/performance.md, "Results of stop 9").
  */
 #ifndef TD_PAGECACHE_H
 #define TD_PAGECACHE_H
 
 #include <stdint.h>
 
-#define TD_PAGECACHE_AHEAD ((uint64_t)32 << 20)   /* bytes prepared past the end */
+#define TD_PAGECACHE_AHEAD ((uint64_t)32 << 20)   /* least margin prepared past the end */
+#define TD_PAGECACHE_MAX ((uint64_t)512 << 20)    /* most margin */
 
 typedef struct {
     int fd;
     uint64_t ready;     /* bytes from 0 prepared (or already written) */
+    uint64_t used;      /* `used` of the last call (0: none yet) */
+    uint64_t margin;    /* bytes kept prepared past `used` */
     long page;          /* the system page size */
     int error;          /* errno of the last failed step (0: none) */
 } td_pagecache;
@@ -39,9 +50,10 @@ typedef struct {
 void td_pagecache_init(td_pagecache *self, int fd);
 
 /* LMDB uses the first `used` bytes of the file: make sure the next
- * TD_PAGECACHE_AHEAD/2 at least are prepared (when not, prepare
- * TD_PAGECACHE_AHEAD past `used`). Returns the bytes prepared by this
- * call (0 when nothing was needed or possible; self->error says which). */
+ * margin/2 at least are prepared (when not, prepare the margin past
+ * `used`), the margin first widened to twice the growth since the last
+ * call. Returns the bytes prepared by this call (0 when nothing was
+ * needed or possible; self->error says which). */
 uint64_t td_pagecache_ahead(td_pagecache *self, uint64_t used);
 
 #endif

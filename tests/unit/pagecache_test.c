@@ -82,6 +82,16 @@ static void test_ahead(void **state)
     uint64_t used = USED + TD_PAGECACHE_AHEAD / 2 + 4096;
     assert_true(td_pagecache_ahead(&pc, used) > 0);
     assert_true(s_size(fd) >= used + TD_PAGECACHE_AHEAD);
+
+    /* a jump past half the margin (an index flush's transaction) widens
+     * it to twice the jump: the next one as large lands on prepared pages */
+    uint64_t jump = TD_PAGECACHE_AHEAD * 3 / 2;
+    used += jump;
+    assert_true(td_pagecache_ahead(&pc, used) > 0);
+    assert_int_equal(pc.margin, 2 * jump);
+    assert_true(s_size(fd) >= used + 2 * jump);
+    assert_int_equal(s_resident(fd, used, used + 2 * jump), 2 * jump / (uint64_t)pg);
+    assert_int_equal(td_pagecache_ahead(&pc, used + jump / 2), 0);   /* still enough */
     close(fd);
 
     /* a file opened read-only cannot be extended: an error, no change */
