@@ -76,23 +76,30 @@ static void s_batch_reset(s_batch *b)
     b->next = NULL;
 }
 
-/* Gather one batch into `ix` (outside the lock). */
-static void s_gather(td_indexer *self, td_index *ix, const s_batch *b)
+static void s_lost(uint32_t doc)
+{
+    td_error("search index: out of memory gathering postings; articles from docno %u on "
+             "are indexed at the next start",
+             doc);
+}
+
+/* Gather one batch into `ix` (outside the lock); `lost` is lost_from as it
+ * was when the batch was taken. Returns lost_from after the batch. */
+static uint32_t s_gather(td_indexer *self, td_index *ix, const s_batch *b, uint32_t lost)
 {
     for (size_t i = 0; i < b->n; i++) {
         const s_doc *d = &b->docs[i];
-        if (self->lost_from && d->doc >= self->lost_from)
+        if (lost && d->doc >= lost)
             continue;
         if (td_terms_load(self->terms, &d->w) == 0 && td_index_post(ix, d->doc, &d->a,
                                                                      self->terms) == 0)
             continue;
         /* the docnos from here on stay counted as unindexed (indexer.h) */
-        self->lost_from = d->doc;
-        td_error("search index: out of memory gathering postings; articles from docno %u on "
-                 "are indexed at the next start",
-                 d->doc);
+        lost = d->doc;
+        s_lost(lost);
     }
     td_index_committed(ix);
+    return lost;
 }
 
 static void *s_run(void *arg)
@@ -110,12 +117,15 @@ static void *s_run(void *arg)
             self->tail = NULL;
         self->busy = true;
         td_index *ix = self->gather;
+        uint32_t lost = self->lost_from;
         pthread_mutex_unlock(&self->mu);
-        s_gather(self, ix, b);
+        lost = s_gather(self, ix, b, lost);
         size_t bytes = td_index_bytes(ix), held = td_index_held(ix);
         size_t qn = b->n, qb = td_arena_used(b->arena);
         s_batch_reset(b);
         pthread_mutex_lock(&self->mu);
+        if (lost && (!self->lost_from || lost < self->lost_from))
+            self->lost_from = lost;
         self->queued_docs -= qn;
         self->queued_bytes -= qb;
         self->gathered_docs = held;
@@ -250,10 +260,13 @@ void td_indexer_commit(td_indexer *self)
     pthread_mutex_lock(&self->mu);
     s_batch *next = s_batch_get(self);
     if (!next) {
+        /* the batch is committed: its docnos stay counted as unindexed */
+        uint32_t first = b->docs[0].doc;
+        if (!self->lost_from || first < self->lost_from)
+            self->lost_from = first;
         pthread_mutex_unlock(&self->mu);
-        /* kept as the pending batch: gathered with the next commit */
-        td_warn("search index: out of memory queueing postings; they wait for the next "
-                "commit");
+        s_lost(first);
+        s_batch_reset(b);
         return;
     }
     self->queued_docs += b->n;
