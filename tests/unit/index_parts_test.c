@@ -54,6 +54,17 @@ static void s_text(int n, int v, char *title, char *body)
     }
 }
 
+/* Article n (version v), the same in both stores; its strings live until
+ * the next call. */
+static td_article s_article(int n, int v)
+{
+    static char id[32], title[512], body[8192];
+    snprintf(id, sizeof id, "a%d", n);
+    s_text(n, v, title, body);
+    return (td_article){.id = id, .source = "Src", .title = title, .body = body, .lang = "en",
+                        .published_at = 1700000000000LL + n};
+}
+
 typedef struct {
     td_index *ix;
     int from, to, version;
@@ -64,13 +75,8 @@ static td_db_rc s_batch_fn(td_txn *txn, void *arg)
 {
     s_batch *b = arg;
     td_index_begin(b->ix);
-    static char title[512], body[8192];
     for (int n = b->from; n < b->to; n++) {
-        char id[32];
-        snprintf(id, sizeof id, "a%d", n);
-        s_text(n, b->version, title, body);
-        td_article a = {.id = id, .source = "Src", .title = title, .body = body, .lang = "en",
-                        .published_at = 1700000000000LL + n};
+        td_article a = s_article(n, b->version);
         /* the stored text td_index_recover re-indexes from */
         td_db_rc rc = td_db_article_put(txn, &a);
         if (rc == TD_DB_OK)
@@ -392,16 +398,11 @@ static td_db_rc s_tbatch_fn(td_txn *txn, void *arg)
     td_index_begin(b->ix);
     td_indexer_begin(b->ixr);
     td_arena_reset(b->arena);
-    static char title[512], body[8192];
     for (int n = b->from; n < b->to; n++) {
-        char id[32];
-        snprintf(id, sizeof id, "a%d", n);
-        s_text(n, b->version, title, body);
-        td_article a = {.id = id, .source = "Src", .title = title, .body = body, .lang = "en",
-                        .published_at = 1700000000000LL + n};
+        td_article a = s_article(n, b->version);
         uint32_t doc = 0;
         td_terms_wire w;
-        assert_int_equal(td_terms_build(b->terms, title, body, "en"), 0);
+        assert_int_equal(td_terms_build(b->terms, a.title, a.body, "en"), 0);
         assert_int_equal(td_terms_export(b->terms, b->arena, &w), 0);
         td_db_rc rc = td_db_article_put(txn, &a);
         if (rc == TD_DB_OK)
