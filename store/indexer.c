@@ -140,6 +140,29 @@ static void *s_run(void *arg)
     return NULL;
 }
 
+static void s_free_list(s_batch *b)
+{
+    for (s_batch *next; b; b = next) {
+        next = b->next;
+        s_batch_free(b);
+    }
+}
+
+/* Everything but the thread (stopped, or never started). */
+static void s_free(td_indexer *self)
+{
+    s_free_list(self->head);
+    s_free_list(self->free);
+    s_batch_free(self->pending);
+    td_index_destroy(&self->gather);
+    td_index_destroy(&self->spare);
+    td_terms_destroy(&self->terms);
+    pthread_mutex_destroy(&self->mu);
+    pthread_cond_destroy(&self->work);
+    pthread_cond_destroy(&self->idle);
+    free(self);
+}
+
 td_indexer *td_indexer_new(void)
 {
     td_indexer *self = calloc(1, sizeof *self);
@@ -154,14 +177,7 @@ td_indexer *td_indexer_new(void)
     self->pending = s_batch_get(self);
     if (!self->gather || !self->spare || !self->terms || !self->pending ||
         pthread_create(&self->thread, NULL, s_run, self) != 0) {
-        td_index_destroy(&self->gather);
-        td_index_destroy(&self->spare);
-        td_terms_destroy(&self->terms);
-        s_batch_free(self->pending);
-        pthread_mutex_destroy(&self->mu);
-        pthread_cond_destroy(&self->work);
-        pthread_cond_destroy(&self->idle);
-        free(self);
+        s_free(self);
         return NULL;
     }
     return self;
@@ -177,19 +193,7 @@ void td_indexer_destroy(td_indexer **self_p)
     pthread_cond_signal(&self->work);
     pthread_mutex_unlock(&self->mu);
     pthread_join(self->thread, NULL);
-    for (s_batch *lists[] = {self->head, self->free}, **l = lists; l < lists + 2; l++)
-        for (s_batch *b = *l, *next; b; b = next) {
-            next = b->next;
-            s_batch_free(b);
-        }
-    s_batch_free(self->pending);
-    td_index_destroy(&self->gather);
-    td_index_destroy(&self->spare);
-    td_terms_destroy(&self->terms);
-    pthread_mutex_destroy(&self->mu);
-    pthread_cond_destroy(&self->work);
-    pthread_cond_destroy(&self->idle);
-    free(self);
+    s_free(self);
     *self_p = NULL;
 }
 
