@@ -621,6 +621,15 @@ static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, cons
             if (old.t == TD_TIME_NONE || old.t <= a->published_at)
                 continue; /* published before `a`: `a` cannot be its source */
         }
+        /* the fingerprints first: most recent articles are not copies of
+         * `a`, and decoding each whole record to find that out was most of
+         * the cost of joining an event out of order */
+        td_prov_match m = {.kind = "copy"};
+        if (!exact) {
+            td_prov_compare(&old, NULL, fp, &m);
+            if (!m.kind && !m.need_body)
+                continue;
+        }
         td_val raw;
         td_article r;
         td_error err;
@@ -630,14 +639,11 @@ static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, cons
             return rc;
         if (td_article_decode(raw.data, raw.len, arena, &r, &err) != 0 || r.derived_id)
             continue; /* unreadable, or it has its source already */
-        const char *kind = "copy";
-        if (!exact) {
-            td_prov_match m;
+        if (m.need_body)
             td_prov_compare(&old, r.body, fp, &m);
-            if (!m.kind)
-                continue;
-            kind = m.kind;
-        }
+        if (!m.kind)
+            continue;
+        const char *kind = m.kind;
         r.derived_id = a->id;
         r.derived_kind = (char *)kind;
         if (strcmp(kind, "rewrite") != 0)

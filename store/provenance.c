@@ -286,7 +286,7 @@ void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old
     double same_old = s_share(old, nw, tab, &mean_old);
     free(tab);
     /* the credit cue is looked for only when it could make a rewrite */
-    m->credit = m->overlap >= REWRITE_CREDIT && s_credits(body, old->source);
+    m->credit = body && m->overlap >= REWRITE_CREDIT && s_credits(body, old->source);
     bool similar_len = nw->ntok * 10 >= old->ntok * 9 && old->ntok * 10 >= nw->ntok * 9;
     if ((m->hamming <= NEAR_BITS && nw->ntok >= 20 && m->same >= COPY_SAME) ||
         (nw->n_sent >= 2 && similar_len && m->same >= COPY_SAME && same_old >= COPY_SAME)) {
@@ -299,5 +299,7 @@ void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old
     } else if (nw->n_sent >= 3 && (m->overlap >= REWRITE_ALONE ||
                                    (m->credit && m->overlap >= REWRITE_CREDIT))) {
         m->kind = "rewrite";
+    } else if (!body && nw->n_sent >= 3 && m->overlap >= REWRITE_CREDIT) {
+        m->need_body = true; /* the credit cue decides, and it is in the body */
     }
 }

@@ -47,6 +47,7 @@ typedef struct {
     int hamming;              /* SimHash distance */
     bool credit;              /* the new one credits the earlier one's source (looked for
                                * only when the overlap could make a rewrite) */
+    bool need_body;           /* compared without the body, and the verdict needs it */
 } td_prov_match;
 
 /* Fingerprint of an analysed article (arena memory) from its tokens'
@@ -66,7 +67,11 @@ td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **
 td_db_rc td_prov_exact_set(td_txn *txn, uint64_t body_hash, const char *id);
 
 /* Compare the new article (fingerprint `nw`, cleaned body `body`) with an
- * earlier one `old`; fills *m (kind NULL when it is not derived from it). */
+ * earlier one `old`; fills *m (kind NULL when it is not derived from it).
+ * `body` may be NULL: the body is read only for the credit cue of a
+ * rewrite, and when that is needed the match says so (need_body) instead
+ * of a verdict. A caller that must decode a stored record to have the body
+ * compares without it first: most comparisons end before the cue. */
 void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old,
                      td_prov_match *m);
 

@@ -37,6 +37,28 @@ static void s_fp(td_terms *p, td_arena *arena, const char *body, const char *sou
     assert_int_equal(td_prov_fingerprint(&a, p, arena, out), 0);
 }
 
+/* Compared without the body (td_prov_compare's NULL body), the verdict is
+ * the one with it, or none with need_body when only the credit cue in the
+ * body could make it a rewrite. Returns need_body. */
+static bool s_same_without_body(const td_fprint *nw, const char *body, const td_fprint *old)
+{
+    td_prov_match with, without;
+    td_prov_compare(nw, body, old, &with);
+    td_prov_compare(nw, NULL, old, &without);
+    assert_false(with.need_body);
+    assert_false(without.credit);
+    if (without.need_body) {
+        assert_null(without.kind);
+        assert_true(with.overlap >= 0.3 && with.overlap < 0.5);
+    } else if (with.kind) {
+        assert_non_null(without.kind);
+        assert_string_equal(with.kind, without.kind);
+    } else {
+        assert_null(without.kind);
+    }
+    return without.need_body;
+}
+
 static void test_kinds(void **state)
 {
     (void)state;
@@ -65,12 +87,57 @@ static void test_kinds(void **state)
     /* publication order: the original does not derive from its rewrite */
     td_prov_compare(&orig, td_fx_quake, &rew, &m);
     assert_null(m.kind);
+
+    /* without the body: the same verdicts, but for a rewrite the credit
+     * cue decides (its overlap below what a rewrite needs without one) */
+    assert_false(s_same_without_body(&copy, td_fx_quake, &orig));
+    assert_false(s_same_without_body(&trim, s_trimmed, &orig));
+    assert_false(s_same_without_body(&ind, s_independent, &orig));
+    assert_false(s_same_without_body(&orig, td_fx_quake, &rew));
+    td_prov_compare(&rew, td_fx_quake_rewrite, &orig, &m);
+    assert_int_equal(s_same_without_body(&rew, td_fx_quake_rewrite, &orig), m.overlap < 0.5);
     td_arena_destroy(&arena);
     td_terms_destroy(&p);
 }
 
+/* A moderate overlap (4 of each sentence's 10 terms): a rewrite only with
+ * the credit cue, which is in the body, so compared without the body it
+ * asks for the body instead of a verdict. */
+static void test_credit_needs_body(void **state)
+{
+    (void)state;
+    uint8_t n_old[4], n_new[4];
+    uint32_t s_old[4][TD_PROV_TERMS], s_new[4][TD_PROV_TERMS];
+    for (uint32_t j = 0; j < 4; j++) {
+        n_old[j] = n_new[j] = 10;
+        for (uint32_t k = 0; k < 10; k++) {
+            s_old[j][k] = 1000 * (j + 1) + k;
+            s_new[j][k] = k < 4 ? s_old[j][k] : 1000 * (j + 1) + 500 + k;
+        }
+    }
+    td_fprint old = {.simhash = 0, .ntok = 60, .t = T0, .source = "reuters", .n_sent = 4,
+                     .sent_n = n_old, .sent = s_old};
+    td_fprint nw = {.simhash = ~0ULL, .ntok = 60, .t = T0 + 1000, .source = "other",
+                    .n_sent = 4, .sent_n = n_new, .sent = s_new};
+    td_prov_match m;
+    td_prov_compare(&nw, NULL, &old, &m);
+    assert_null(m.kind);
+    assert_true(m.need_body);
+    assert_true(m.overlap > 0.39 && m.overlap < 0.41);
+    td_prov_compare(&nw, "Officials met on Monday, Reuters reported.", &old, &m);
+    assert_non_null(m.kind);
+    assert_string_equal(m.kind, "rewrite");
+    assert_false(m.need_body);
+    assert_true(s_same_without_body(&nw, "Officials met on Monday, Reuters reported.", &old));
+    /* no cue in the body: no verdict either way */
+    td_prov_compare(&nw, "Officials met on Monday.", &old, &m);
+    assert_null(m.kind);
+    assert_true(s_same_without_body(&nw, "Officials met on Monday.", &old));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_kinds)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_kinds),
+                                       cmocka_unit_test(test_credit_needs_body)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
