@@ -266,16 +266,32 @@ td_db_rc td_df_add_h(td_df *self, td_txn *txn, const uint64_t *hs, const void *c
 }
 
 typedef struct {
+    uint64_t pre;             /* the key's first 8 bytes, big-endian, zero-padded */
     const char *key;
     uint32_t klen;
     uint32_t count;
 } s_out;
 
+static uint64_t s_prefix(const char *key, size_t klen)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; i++)
+        v = v << 8 | (i < klen ? (unsigned char)key[i] : 0);
+    return v;
+}
+
+/* LMDB's key order. The prefixes decide most comparisons: a flush sorts
+ * the tens of thousands of keys a commit touched, and comparing them with
+ * memcmp through the pointers was 2.4 % of the store's writer thread (a
+ * cache miss per key). Padding sorts below every byte, so prefixes that
+ * differ order their keys as memcmp would. */
 static int s_cmp_key(const void *a, const void *b)
 {
     const s_out *x = a, *y = b;
+    if (x->pre != y->pre)
+        return x->pre < y->pre ? -1 : 1;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(x->key, y->key, n);
+    int c = n > 8 ? memcmp(x->key + 8, y->key + 8, n - 8) : 0;
     if (c)
         return c;
     return x->klen < y->klen ? -1 : x->klen > y->klen;
@@ -291,7 +307,8 @@ td_db_rc td_df_flush(td_df *self, td_txn *txn)
         for (size_t i = 0; i < self->n_dirty; i++) {
             const s_ent *e = &self->tab[self->dirty[i]];
             uint64_t c = (uint64_t)e->base + e->delta;
-            order[i] = (s_out){.key = self->slab + e->off, .klen = e->klen,
+            order[i] = (s_out){.pre = s_prefix(self->slab + e->off, e->klen),
+                               .key = self->slab + e->off, .klen = e->klen,
                                .count = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c};
         }
         qsort(order, self->n_dirty, sizeof *order, s_cmp_key);
