@@ -436,6 +436,7 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
         mdb_env_get_fd(self->env, &fd) == 0) {
         self->psize = est.ms_psize;
         td_pagecache_init(&self->pc, fd);
+        (void)td_pagecache_start(&self->pc);   /* off the writer; failed: synchronous */
         s_prepare(self);
     }
     return self;
@@ -449,6 +450,7 @@ void td_db_destroy(td_db **self_p)
     if (!self_p || !*self_p)
         return;
     td_db *self = *self_p;
+    td_pagecache_stop(&self->pc);   /* before LMDB closes the file */
     if (self->env)
         mdb_env_close(self->env);
     if (self->lock_fd >= 0)
@@ -599,10 +601,11 @@ static void s_prepare(td_db *self)
     MDB_envinfo info;
     if (self->readonly || !self->psize || mdb_env_info(self->env, &info) != 0)
         return;
-    int err = self->pc.error;
+    int err = td_pagecache_error(&self->pc);
     td_pagecache_ahead(&self->pc, ((uint64_t)info.me_last_pgno + 1) * self->psize);
-    if (self->pc.error && self->pc.error != err)
-        td_debug("data file: next pages not cached ahead: %s", strerror(self->pc.error));
+    int now = td_pagecache_error(&self->pc);
+    if (now && now != err)
+        td_debug("data file: next pages not cached ahead: %s", strerror(now));
 }
 
 /* One td_db_write: attempts until committed, or failed other than by a

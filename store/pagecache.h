@@ -28,10 +28,26 @@
  * written past the prepared ones landed in large folios, and at 300k
  * stored the disk received 118 KiB per article for 65 KiB of write(2);
  * with 256 MiB, 67 for 67 (docs/performance.md, "Results of stop 9").
+ *
+ * The work itself (fstat, fallocate, mmap, one fault per page, munmap) can
+ * run on a thread of its own (td_pagecache_start): done on the store's
+ * writer thread, its bottleneck, it was 4.0-4.4 % of that thread's perf
+ * samples during the push benchmark, while the machine's other core had
+ * idle time. The caller then keeps the margin's bookkeeping and only hands
+ * a due range over; one range at a time, never queued, never waited for:
+ * while the thread is busy, a later call hands over what is due then. The
+ * thread's result (`ready`, `error`) is taken over by the caller's next
+ * call, on the caller's thread, so the caller reads both without a lock.
+ * Racing LMDB is harmless: the mapping is read-only, fallocate mode 0
+ * never changes bytes already written nor shortens the file, and a page
+ * LMDB writes before the thread reaches it lands in whatever folio the
+ * write makes (at worst the behaviour without this module).
  */
 #ifndef TD_PAGECACHE_H
 #define TD_PAGECACHE_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define TD_PAGECACHE_AHEAD ((uint64_t)32 << 20)   /* least margin prepared past the end */
@@ -44,16 +60,46 @@ typedef struct {
     uint64_t margin;    /* bytes kept prepared past `used` */
     long page;          /* the system page size */
     int error;          /* errno of the last failed step (0: none) */
+    /* the thread (td_pagecache_start); the fields below under `mu` */
+    bool started;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work;    /* a range handed over, or stop */
+    pthread_cond_t idle;    /* the range is done */
+    bool busy;              /* a range handed over, not done */
+    bool done;              /* a range done, its result not taken over */
+    bool stop;
+    uint64_t job_from, job_to;
+    int job_error;
 } td_pagecache;
 
-/* For the open data file `fd`. */
+/* For the open data file `fd`; synchronous until td_pagecache_start. */
 void td_pagecache_init(td_pagecache *self, int fd);
+
+/* Starts the thread that does the preparation from now on. Returns 0, or
+ * -1 when the thread cannot be created (calls stay synchronous). */
+int td_pagecache_start(td_pagecache *self);
+
+/* Waits for the range handed over, if any, and takes over its result.
+ * No-op when the thread is not running. */
+void td_pagecache_wait(td_pagecache *self);
+
+/* Waits for the thread's current range and ends the thread (a range handed
+ * over but not begun is dropped); calls are synchronous again. Safe when
+ * never started and twice. Call before the file is closed. */
+void td_pagecache_stop(td_pagecache *self);
 
 /* LMDB uses the first `used` bytes of the file: make sure the next
  * margin/2 at least are prepared (when not, prepare the margin past
  * `used`), the margin first widened to twice the growth since the last
- * call. Returns the bytes prepared by this call (0 when nothing was
- * needed or possible; self->error says which). */
+ * call. Synchronous: returns the bytes prepared by this call (0 when
+ * nothing was needed or possible; td_pagecache_error says which). With the
+ * thread: returns the bytes handed over to it (0 when nothing was due or
+ * it is still busy); its errors show from a later call on. */
 uint64_t td_pagecache_ahead(td_pagecache *self, uint64_t used);
+
+/* errno of the last failed preparation taken over (0: the last one
+ * succeeded, or none yet). Call on td_pagecache_ahead's thread. */
+int td_pagecache_error(const td_pagecache *self);
 
 #endif

@@ -1,7 +1,8 @@
 /* pagecache_test.c — store/pagecache.c: the file is extended ahead of what
  * LMDB uses, the new pages are in the page cache and read as zeros, what
  * was written before is left alone, nothing is redone while enough is
- * prepared, and a file that cannot be extended is reported, not damaged. */
+ * prepared, and a file that cannot be extended is reported, not damaged;
+ * the same with the preparation on its own thread (td_pagecache_start). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <setjmp.h>
@@ -109,10 +110,87 @@ static void test_ahead(void **state)
     assert_int_equal(td_pagecache_ahead(&pc, USED), 0);
 }
 
+static void test_thread(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/td-pagecache-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    static unsigned char data[USED];
+    memset(data, 0xcd, sizeof data);
+    assert_int_equal(pwrite(fd, data, sizeof data, 0), (ssize_t)sizeof data);
+
+    td_pagecache pc;
+    td_pagecache_init(&pc, fd);
+    td_pagecache_stop(&pc);   /* never started: nothing to stop */
+    assert_int_equal(td_pagecache_start(&pc), 0);
+    assert_int_equal(td_pagecache_start(&pc), 0);   /* already running */
+    /* handed over, not waited for: the thread's result shows after wait */
+    uint64_t got = td_pagecache_ahead(&pc, USED);
+    assert_true(got >= TD_PAGECACHE_AHEAD);
+    td_pagecache_wait(&pc);
+    if (td_pagecache_error(&pc) == EOPNOTSUPP) {
+        td_pagecache_stop(&pc);
+        close(fd);
+        unlink(path);
+        skip();   /* a file system without fallocate: nothing is prepared */
+    }
+    assert_int_equal(td_pagecache_error(&pc), 0);
+    assert_true(s_size(fd) >= USED + TD_PAGECACHE_AHEAD);
+    long pg = sysconf(_SC_PAGESIZE);
+    assert_int_equal(s_resident(fd, USED, USED + TD_PAGECACHE_AHEAD),
+                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    static unsigned char back[USED];
+    assert_int_equal(pread(fd, back, sizeof back, 0), (ssize_t)sizeof back);
+    assert_memory_equal(back, data, sizeof data);
+    assert_int_equal(pread(fd, back, sizeof back, USED), (ssize_t)sizeof back);
+    for (size_t i = 0; i < sizeof back; i++)
+        assert_int_equal(back[i], 0);
+
+    /* enough prepared: nothing handed over; past half of it: more */
+    assert_int_equal(td_pagecache_ahead(&pc, USED + 4096), 0);
+    uint64_t used = USED + TD_PAGECACHE_AHEAD / 2 + 4096;
+    assert_true(td_pagecache_ahead(&pc, used) > 0);
+    td_pagecache_wait(&pc);
+    assert_int_equal(td_pagecache_error(&pc), 0);
+    assert_true(s_size(fd) >= used + TD_PAGECACHE_AHEAD);
+    assert_int_equal(s_resident(fd, used, used + TD_PAGECACHE_AHEAD),
+                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    assert_int_equal(td_pagecache_ahead(&pc, used + 4096), 0);
+
+    /* stopped (twice): calls are synchronous again, nothing to wait for */
+    td_pagecache_stop(&pc);
+    td_pagecache_stop(&pc);
+    used += TD_PAGECACHE_AHEAD;
+    assert_true(td_pagecache_ahead(&pc, used) > 0);
+    assert_true(s_size(fd) >= used + TD_PAGECACHE_AHEAD);
+    assert_int_equal(s_resident(fd, used, used + TD_PAGECACHE_AHEAD),
+                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    close(fd);
+
+    /* the thread's error reaches the caller; the file is left alone */
+    fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    uint64_t before = s_size(fd);
+    td_pagecache_init(&pc, fd);
+    assert_int_equal(td_pagecache_start(&pc), 0);
+    assert_true(td_pagecache_ahead(&pc, before + 4096) > 0);
+    td_pagecache_wait(&pc);
+    assert_int_not_equal(td_pagecache_error(&pc), 0);
+    assert_int_equal(s_size(fd), before);
+    /* a failed range is handed over again, not taken as prepared */
+    assert_true(td_pagecache_ahead(&pc, before + 4096) > 0);
+    td_pagecache_stop(&pc);
+    assert_int_equal(s_size(fd), before);
+    close(fd);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ahead),
+        cmocka_unit_test(test_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
