@@ -173,7 +173,7 @@ static s_fault s_fault_read(long *arg)
     if (strncmp(buf, "put", 3) == 0)
         return FAULT_PUT;
     if (strncmp(buf, "index", 5) == 0)
-        return FAULT_INDEX;   /* cursor puts only: the search index's writes */
+        return FAULT_INDEX;   /* cursor puts into the search index's databases */
     if (strncmp(buf, "hold", 4) == 0) {
         *arg = strtol(buf + 4, NULL, 10);
         return FAULT_HOLD;
@@ -898,6 +898,16 @@ td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_va
     return s_cur_get(cur, &kk, key, val, MDB_SET_RANGE);
 }
 
+/* Whether `d` holds the search index's postings (what FAULT_INDEX fails). */
+static bool s_index_dbi(const td_txn *t, MDB_dbi d)
+{
+    const td_dbi ix[] = {TD_DBI_POSTINGS, TD_DBI_POSITIONS, TD_DBI_TERMS, TD_DBI_TERMDF};
+    for (size_t i = 0; i < sizeof ix / sizeof ix[0]; i++)
+        if (t->db->dbi[ix[i]] == d)
+            return true;
+    return false;
+}
+
 td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const void *val,
                     size_t vlen, bool current)
 {
@@ -908,7 +918,7 @@ td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const vo
     s_fault fault = td_db_faults_armed() ? s_fault_read(&arg) : FAULT_NONE;
     if (fault == FAULT_PUT)
         return s_note(t, ENOSPC, "mdb_cursor_put");   /* as s_faulty_put */
-    if (fault == FAULT_INDEX)
+    if (fault == FAULT_INDEX && s_index_dbi(t, mdb_cursor_dbi((MDB_cursor *)cur)))
         return s_note(t, EIO, "mdb_cursor_put");
     MDB_val kk = s_mv(k, klen), v = s_mv(val, vlen);
     return s_note(t, mdb_cursor_put((MDB_cursor *)cur, &kk, &v, current ? MDB_CURRENT : 0),

@@ -312,15 +312,19 @@ td_db_rc td_df_flush(td_df *self, td_txn *txn)
                                .count = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c};
         }
         qsort(order, self->n_dirty, sizeof *order, s_cmp_key);
-        for (size_t i = 0; i < self->n_dirty; i++) {
+        /* through one cursor: in key order most puts land on the leaf the
+         * last one left it on, which LMDB checks before searching from
+         * the root */
+        td_cur *cur = NULL;
+        td_db_rc rc = td_cur_open(txn, TD_DBI_DF, &cur);
+        for (size_t i = 0; i < self->n_dirty && rc == TD_DB_OK; i++) {
             s_put_be(b, 4, order[i].count);
-            td_db_rc rc = td_txn_put(txn, TD_DBI_DF, order[i].key, order[i].klen, b, 4);
-            if (rc) {
-                free(order);
-                return rc;
-            }
+            rc = td_cur_put(txn, cur, order[i].key, order[i].klen, b, 4, false);
         }
+        td_cur_close(&cur);
         free(order);
+        if (rc)
+            return rc;
     }
     if (!self->docs_delta)
         return TD_DB_OK;
