@@ -46,6 +46,23 @@ static size_t s_resident(int fd, uint64_t from, uint64_t to)
     return in;
 }
 
+/* After the first preparation of a file holding `data` (USED bytes): the
+ * file reaches the margin past it, those pages are in the cache, what was
+ * there is untouched and the new pages are zeros. */
+static void s_check_first(int fd, const unsigned char *data)
+{
+    assert_true(s_size(fd) >= USED + TD_PAGECACHE_AHEAD);
+    long pg = sysconf(_SC_PAGESIZE);
+    assert_int_equal(s_resident(fd, USED, USED + TD_PAGECACHE_AHEAD),
+                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    static unsigned char back[USED];
+    assert_int_equal(pread(fd, back, sizeof back, 0), (ssize_t)sizeof back);
+    assert_memory_equal(back, data, sizeof back);
+    assert_int_equal(pread(fd, back, sizeof back, USED), (ssize_t)sizeof back);
+    for (size_t i = 0; i < sizeof back; i++)
+        assert_int_equal(back[i], 0);
+}
+
 static void test_ahead(void **state)
 {
     (void)state;
@@ -66,17 +83,8 @@ static void test_ahead(void **state)
     }
     assert_int_equal(pc.error, 0);
     assert_true(got >= TD_PAGECACHE_AHEAD);
-    assert_true(s_size(fd) >= USED + TD_PAGECACHE_AHEAD);
+    s_check_first(fd, data);
     long pg = sysconf(_SC_PAGESIZE);
-    assert_int_equal(s_resident(fd, USED, USED + TD_PAGECACHE_AHEAD),
-                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
-    /* what was there is untouched; the new pages are zeros */
-    static unsigned char back[USED];
-    assert_int_equal(pread(fd, back, sizeof back, 0), (ssize_t)sizeof back);
-    assert_memory_equal(back, data, sizeof data);
-    assert_int_equal(pread(fd, back, sizeof back, USED), (ssize_t)sizeof back);
-    for (size_t i = 0; i < sizeof back; i++)
-        assert_int_equal(back[i], 0);
 
     /* enough prepared: nothing to do; past half of it: more */
     assert_int_equal(td_pagecache_ahead(&pc, USED + 4096), 0);
@@ -136,16 +144,8 @@ static void test_thread(void **state)
         skip();   /* a file system without fallocate: nothing is prepared */
     }
     assert_int_equal(td_pagecache_error(&pc), 0);
-    assert_true(s_size(fd) >= USED + TD_PAGECACHE_AHEAD);
+    s_check_first(fd, data);
     long pg = sysconf(_SC_PAGESIZE);
-    assert_int_equal(s_resident(fd, USED, USED + TD_PAGECACHE_AHEAD),
-                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
-    static unsigned char back[USED];
-    assert_int_equal(pread(fd, back, sizeof back, 0), (ssize_t)sizeof back);
-    assert_memory_equal(back, data, sizeof data);
-    assert_int_equal(pread(fd, back, sizeof back, USED), (ssize_t)sizeof back);
-    for (size_t i = 0; i < sizeof back; i++)
-        assert_int_equal(back[i], 0);
 
     /* enough prepared: nothing handed over; past half of it: more */
     assert_int_equal(td_pagecache_ahead(&pc, USED + 4096), 0);
