@@ -63,15 +63,23 @@ static void s_check_first(int fd, const unsigned char *data)
         assert_int_equal(back[i], 0);
 }
 
+/* A temporary file at `path` (a mkstemp template) holding `data`, USED
+ * bytes of `fill`; its descriptor. */
+static int s_file(char *path, unsigned char *data, int fill)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    memset(data, fill, USED);
+    assert_int_equal(pwrite(fd, data, USED, 0), (ssize_t)USED);
+    return fd;
+}
+
 static void test_ahead(void **state)
 {
     (void)state;
     char path[] = "/tmp/td-pagecache-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     static unsigned char data[USED];
-    memset(data, 0xab, sizeof data);
-    assert_int_equal(pwrite(fd, data, sizeof data, 0), (ssize_t)sizeof data);
+    int fd = s_file(path, data, 0xab);
 
     td_pagecache pc;
     td_pagecache_init(&pc, fd);
@@ -122,11 +130,8 @@ static void test_thread(void **state)
 {
     (void)state;
     char path[] = "/tmp/td-pagecache-XXXXXX";
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
     static unsigned char data[USED];
-    memset(data, 0xcd, sizeof data);
-    assert_int_equal(pwrite(fd, data, sizeof data, 0), (ssize_t)sizeof data);
+    int fd = s_file(path, data, 0xcd);
 
     td_pagecache pc;
     td_pagecache_init(&pc, fd);
