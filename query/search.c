@@ -77,6 +77,18 @@ static s_node *s_term(s_ctx *c, const char *term, double w, size_t *idf_i)
     return n;
 }
 
+/* The docnos of replaced versions, a NOT clause of every query. */
+static s_node *s_retired(s_ctx *c)
+{
+    s_node *n = td_arena_alloc(c->arena, sizeof *n);
+    if (!n || c->n_lists == MAX_LISTS || !(n->pl = td_plist_open_retired(c->txn, c->arena)))
+        return NULL;
+    c->lists[c->n_lists++] = n->pl;
+    n->kind = N_TERM;
+    n->df = td_plist_df(n->pl);
+    return n;
+}
+
 static s_node *s_phrase(s_ctx *c, const td_qphrase *ph, double w, size_t *idf_i)
 {
     if (ph->n == 1)
@@ -390,7 +402,7 @@ int td_search_exec(td_txn *txn, td_arena *arena, const td_qparsed *q,
     for (size_t i = 0; i < q->n_nots; i++)
         if (!(nots[nn++] = s_phrase(c, &q->nots[i], 0, NULL)))
             goto done;
-    if (!(nots[nn++] = s_term(c, TD_IX_T_DELETED, 0, NULL)))
+    if (!(nots[nn++] = s_retired(c)))
         goto done;
     if (nm == 0 || q->n_must == 0) {
         rc = 0;   /* filters alone rank nothing: a query needs a term */

@@ -29,8 +29,20 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "stories",  "entities", "entity_events", "rejects",
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
-    "event_articles", "positions", "termdf",
+    "event_articles", "positions", "termdf", "retired",
 };
+
+/* The environments: the main one and the search index's postings
+ * (db.h). */
+enum { ENV_MAIN = 0, ENV_INDEX, ENV_COUNT };
+
+static int s_dbi_env(td_dbi dbi)
+{
+    return dbi == TD_DBI_POSTINGS || dbi == TD_DBI_POSITIONS || dbi == TD_DBI_TERMS ||
+                   dbi == TD_DBI_TERMDF
+               ? ENV_INDEX
+               : ENV_MAIN;
+}
 
 /* Counter keys in `meta`, in td_ctr order. */
 static const char *const s_ctr_names[TD_CTR_COUNT] = {
@@ -40,35 +52,55 @@ static const char *const s_ctr_names[TD_CTR_COUNT] = {
     "commits", "stored", "updated", "unchanged", "retries",
     "rejects_bad_request", "rejects_too_large", "rejects_other",
     "write_failures", "nospace", "reader_clears", "index_flushes",
-    "term_next",
+    "term_next", "indexed_upto",
 };
+
+/* Which environment's `meta` keeps a counter. */
+static int s_ctr_env(td_ctr ctr)
+{
+    return ctr == TD_CTR_TERM_NEXT || ctr == TD_CTR_INDEXED_UPTO || ctr == TD_CTR_INDEX_FLUSHES
+               ? ENV_INDEX
+               : ENV_MAIN;
+}
 
 #define META_VERSION "version"
 #define META_MAP_SIZE "map_size"
 #define LOCK_FILE "store.lock"
 #define DATA_FILE "data.mdb"
+#define INDEX_FILE "index.mdb"   /* MDB_NOSUBDIR: its lock is index.mdb-lock */
 #define MAX_DBS 32          /* room for the index and later databases */
 #define MAX_READERS 1024    /* query processes x their snapshots */
 #define GROW_MIN ((uint64_t)64 << 20)
 #define ENTITY_FORMAT 1
 
+/* A transaction: a part in each environment it uses. A read snapshot has
+ * both; a write transaction is begun in one (`wenv`), and td_db_write's
+ * adds an index part when first asked for one of its databases. */
 struct td_txn {
     td_db *db;
-    MDB_txn *txn;
+    MDB_txn *txn[ENV_COUNT];
     bool write;
+    int wenv;                   /* write: the environment it was begun in */
+    int nested;                 /* depth of td_txn_nested */
     int failed;                 /* first LMDB error that poisoned the txn */
-    bool ctr_loaded, ctr_dirty;
+    bool ctr_loaded[ENV_COUNT], ctr_dirty[ENV_COUNT];
     uint64_t ctr[TD_CTR_COUNT];
 };
 
-struct td_db {
+typedef struct {
     MDB_env *env;
+    MDB_dbi meta;
+    int grows_pending;          /* map growths not yet recorded in meta */
+} s_env;
+
+struct td_db {
+    s_env e[ENV_COUNT];
     MDB_dbi dbi[TD_DBI_COUNT];
     char *dir;
     bool readonly;
     int lock_fd;
-    td_txn wtxn;                /* the one write transaction */
-    int grows_pending;          /* map growths not yet recorded in meta */
+    td_txn wtxn;                /* the main environment's write transaction */
+    td_txn itxn;                /* the index environment's */
     uint64_t fails_pending;     /* failed transactions not yet recorded */
     uint64_t nospace_pending;   /* ... of them for a full disk */
     uint64_t clears_pending;    /* reader slots cleared, not yet recorded */
@@ -269,18 +301,19 @@ static td_db_rc s_lock_dir(td_db *self)
 
 /* ---- environment -------------------------------------------------------- */
 
-static td_db_rc s_check_version(td_db *self, MDB_txn *txn, bool create)
+static td_db_rc s_check_version(td_db *self, int e, MDB_txn *txn, bool create)
 {
+    const char *file = e == ENV_INDEX ? INDEX_FILE : DATA_FILE;
     MDB_val k = s_mv(META_VERSION, strlen(META_VERSION)), v;
-    int mrc = mdb_get(txn, self->dbi[TD_DBI_META], &k, &v);
+    int mrc = mdb_get(txn, self->e[e].meta, &k, &v);
     if (mrc == MDB_NOTFOUND && create) {
         unsigned char b[4] = {0, 0, 0, TD_RECORD_VERSION};
         v = s_mv(b, 4);
-        mrc = mdb_put(txn, self->dbi[TD_DBI_META], &k, &v, 0);
+        mrc = mdb_put(txn, self->e[e].meta, &k, &v, 0);
         if (mrc)
             td_error("cannot write schema version: %s", mdb_strerror(mrc));
         else
-            td_info("created a new database in %s (schema %d)", self->dir, TD_RECORD_VERSION);
+            td_info("created %s in %s (schema %d)", file, self->dir, TD_RECORD_VERSION);
         return s_rc(mrc);
     }
     if (mrc == MDB_NOTFOUND)
@@ -290,48 +323,88 @@ static td_db_rc s_check_version(td_db *self, MDB_txn *txn, bool create)
         return TD_DB_ERROR;
     }
     if (v.mv_size != 4) {
-        td_error("%s: schema version record is damaged", self->dir);
+        td_error("%s/%s: schema version record is damaged", self->dir, file);
         return TD_DB_VERSION;
     }
     const unsigned char *b = v.mv_data;
     uint32_t ver = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
     if (ver != TD_RECORD_VERSION) {
-        td_error("%s holds schema version %u but this build reads version %d; %s", self->dir,
-                 ver, TD_RECORD_VERSION,
+        td_error("%s/%s holds schema version %u but this build reads version %d; %s", self->dir,
+                 file, ver, TD_RECORD_VERSION,
                  ver > TD_RECORD_VERSION ? "use a newer tidings" : "migrate the data first");
         return TD_DB_VERSION;
     }
     return TD_DB_OK;
 }
 
-static td_db_rc s_open_dbis(td_db *self)
+/* A main environment written before the index had one of its own keeps
+ * the postings' databases: dropped, so that the index is rebuilt in its
+ * environment from the stored articles (td_index_recover; its deleted
+ * list goes with them, as a rebuild indexes live versions only). */
+static td_db_rc s_drop_legacy(td_db *self, MDB_txn *txn)
+{
+    static const td_dbi legacy[] = {TD_DBI_POSTINGS, TD_DBI_POSITIONS, TD_DBI_TERMS,
+                                    TD_DBI_TERMDF};
+    bool dropped = false;
+    for (size_t i = 0; i < sizeof legacy / sizeof *legacy; i++) {
+        MDB_dbi d;
+        int mrc = mdb_dbi_open(txn, s_dbi_names[legacy[i]], 0, &d);
+        if (mrc == MDB_NOTFOUND)
+            continue;
+        if (mrc == MDB_SUCCESS)
+            mrc = mdb_drop(txn, d, 1);
+        if (mrc) {
+            td_error("cannot drop the old index database '%s': %s", s_dbi_names[legacy[i]],
+                     mdb_strerror(mrc));
+            return s_rc(mrc);
+        }
+        dropped = true;
+    }
+    if (dropped)
+        td_warn("%s: the search index moves to %s; it is rebuilt from the stored articles",
+                self->dir, INDEX_FILE);
+    return TD_DB_OK;
+}
+
+/* Open environment e's named databases (and its `meta`), creating them
+ * in the writer. */
+static td_db_rc s_open_dbis(td_db *self, int e)
 {
     MDB_txn *txn;
-    int mrc = mdb_txn_begin(self->env, NULL, self->readonly ? MDB_RDONLY : 0, &txn);
+    int mrc = mdb_txn_begin(self->e[e].env, NULL, self->readonly ? MDB_RDONLY : 0, &txn);
     if (mrc) {
         td_error("cannot begin transaction in %s: %s", self->dir, mdb_strerror(mrc));
         return s_rc(mrc);
     }
-    for (int i = 0; i < TD_DBI_COUNT; i++) {
-        mrc = mdb_dbi_open(txn, s_dbi_names[i], self->readonly ? 0 : MDB_CREATE, &self->dbi[i]);
-        if (mrc == MDB_NOTFOUND) {
-            mdb_txn_abort(txn);
-            return TD_DB_NODB;
-        }
-        if (mrc) {
+    unsigned flags = self->readonly ? 0 : MDB_CREATE;
+    mrc = mdb_dbi_open(txn, s_dbi_names[TD_DBI_META], flags, &self->e[e].meta);
+    for (int i = 0; i < TD_DBI_COUNT && mrc == MDB_SUCCESS; i++) {
+        if (s_dbi_env((td_dbi)i) != e || i == TD_DBI_META)
+            continue;
+        mrc = mdb_dbi_open(txn, s_dbi_names[i], flags, &self->dbi[i]);
+        if (mrc && mrc != MDB_NOTFOUND)
             td_error("cannot open database '%s': %s", s_dbi_names[i], mdb_strerror(mrc));
-            mdb_txn_abort(txn);
-            return s_rc(mrc);
-        }
     }
-    td_db_rc rc = s_check_version(self, txn, !self->readonly);
+    if (mrc == MDB_NOTFOUND) {
+        mdb_txn_abort(txn);
+        return TD_DB_NODB;
+    }
+    if (mrc) {
+        mdb_txn_abort(txn);
+        return s_rc(mrc);
+    }
+    if (e == ENV_MAIN)
+        self->dbi[TD_DBI_META] = self->e[e].meta;
+    td_db_rc rc = s_check_version(self, e, txn, !self->readonly);
+    if (rc == TD_DB_OK && !self->readonly && e == ENV_MAIN)
+        rc = s_drop_legacy(self, txn);
     if (rc == TD_DB_OK && !self->readonly) {
         MDB_envinfo info;
-        mdb_env_info(self->env, &info);
+        mdb_env_info(self->e[e].env, &info);
         unsigned char b[8];
         td_db_u64_put(b, info.me_mapsize);
         MDB_val k = s_mv(META_MAP_SIZE, strlen(META_MAP_SIZE)), v = s_mv(b, 8);
-        rc = s_rc(mdb_put(txn, self->dbi[TD_DBI_META], &k, &v, 0));
+        rc = s_rc(mdb_put(txn, self->e[e].meta, &k, &v, 0));
     }
     if (rc != TD_DB_OK) {
         mdb_txn_abort(txn);
@@ -343,6 +416,63 @@ static td_db_rc s_open_dbis(td_db *self)
     if (mrc) {
         td_error("cannot commit schema: %s", mdb_strerror(mrc));
         return s_rc(mrc);
+    }
+    return TD_DB_OK;
+}
+
+/* Create and open environment e (its file exists for a reader). */
+static td_db_rc s_env_open(td_db *self, int e, const td_db_opts *opts)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", self->dir, e == ENV_INDEX ? INDEX_FILE : DATA_FILE);
+    if (self->readonly) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            if (errno != ENOENT)
+                td_error("cannot read %s: %s", path, strerror(errno));
+            return errno == ENOENT ? TD_DB_NODB : TD_DB_ERROR;
+        }
+    }
+    MDB_env *env;
+    int mrc = mdb_env_create(&env);
+    if (mrc) {
+        td_error("mdb_env_create: %s", mdb_strerror(mrc));
+        return TD_DB_ERROR;
+    }
+    self->e[e].env = env;
+    mdb_env_set_maxdbs(env, MAX_DBS);
+    mdb_env_set_maxreaders(env, MAX_READERS);
+    /* NOTLS: a read txn is not tied to a thread; NORDAHEAD: lookups are
+     * random, read-ahead would only evict useful pages */
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
+    if (e == ENV_MAIN)
+        snprintf(path, sizeof path, "%s", self->dir);   /* data.mdb, lock.mdb */
+    else
+        flags |= MDB_NOSUBDIR;
+    if (self->readonly)
+        flags |= MDB_RDONLY;
+    else if (opts->sync == TD_SYNC_NOSYNC)
+        flags |= MDB_NOSYNC;
+    else if (opts->sync == TD_SYNC_NOMETASYNC || e == ENV_INDEX)
+        flags |= MDB_NOMETASYNC;   /* the index: rebuilt from the articles (db.h) */
+    mrc = mdb_env_open(env, path, flags, 0644);
+    if (mrc) {
+        if (self->readonly && mrc == ENOENT)
+            return TD_DB_NODB;
+        td_error("cannot open LMDB environment %s: %s", path, mdb_strerror(mrc));
+        return s_rc(mrc) == TD_DB_NOSPACE ? TD_DB_NOSPACE : TD_DB_ERROR;
+    }
+    if (!self->readonly) {
+        /* the map is address space, not disk: reserve a lot up front, and
+         * never shrink below what an earlier run grew it to */
+        uint64_t want = opts->map_size ? opts->map_size : TD_DB_MAP_DEFAULT;
+        MDB_envinfo info;
+        mdb_env_info(env, &info);
+        if (info.me_mapsize < want && (mrc = mdb_env_set_mapsize(env, want)) != 0) {
+            td_error("cannot set map size %llu: %s", (unsigned long long)want,
+                     mdb_strerror(mrc));
+            return TD_DB_ERROR;
+        }
     }
     return TD_DB_OK;
 }
@@ -365,75 +495,29 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
     msgpack_packer_init(&self->pk, &self->sbuf, msgpack_sbuffer_write);
     if (!self->dir)
         goto fail;
-
-    char data[4096];
-    snprintf(data, sizeof data, "%s/%s", self->dir, DATA_FILE);
-    if (self->readonly) {
-        struct stat st;
-        if (stat(data, &st) != 0) {
-            *rc = errno == ENOENT ? TD_DB_NODB : TD_DB_ERROR;
-            if (*rc == TD_DB_ERROR)
-                td_error("cannot read %s: %s", data, strerror(errno));
-            goto fail;
-        }
-    } else {
+    if (!self->readonly) {
         if (s_mkdirs(self->dir) != 0) {
             td_error("cannot create data directory %s: %s", self->dir, strerror(errno));
             goto fail;
         }
         if ((*rc = s_lock_dir(self)) != TD_DB_OK)
             goto fail;
-        *rc = TD_DB_ERROR;
     }
-
-    int mrc = mdb_env_create(&self->env);
-    if (mrc) {
-        td_error("mdb_env_create: %s", mdb_strerror(mrc));
-        goto fail;
-    }
-    mdb_env_set_maxdbs(self->env, MAX_DBS);
-    mdb_env_set_maxreaders(self->env, MAX_READERS);
-    /* NOTLS: a read txn is not tied to a thread; NORDAHEAD: lookups are
-     * random, read-ahead would only evict useful pages */
-    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
-    if (self->readonly)
-        flags |= MDB_RDONLY;
-    else if (opts->sync == TD_SYNC_NOMETASYNC)
-        flags |= MDB_NOMETASYNC;
-    else if (opts->sync == TD_SYNC_NOSYNC)
-        flags |= MDB_NOSYNC;
-    mrc = mdb_env_open(self->env, self->dir, flags, 0644);
-    if (mrc) {
-        if (self->readonly && mrc == ENOENT) {
-            *rc = TD_DB_NODB;
-        } else {
-            td_error("cannot open LMDB environment in %s: %s", self->dir, mdb_strerror(mrc));
-            *rc = s_rc(mrc) == TD_DB_NOSPACE ? TD_DB_NOSPACE : TD_DB_ERROR;
-        }
-        goto fail;
-    }
-    if (!self->readonly) {
-        /* the map is address space, not disk: reserve a lot up front, and
-         * never shrink below what an earlier run grew it to */
-        uint64_t want = opts->map_size ? opts->map_size : TD_DB_MAP_DEFAULT;
-        MDB_envinfo info;
-        mdb_env_info(self->env, &info);
-        if (info.me_mapsize < want && (mrc = mdb_env_set_mapsize(self->env, want)) != 0) {
-            td_error("cannot set map size %llu: %s", (unsigned long long)want,
-                     mdb_strerror(mrc));
+    /* the index first: a reader's snapshots begin there too (db.h) */
+    for (int e = ENV_INDEX; e >= ENV_MAIN; e--)
+        if ((*rc = s_env_open(self, e, opts)) != TD_DB_OK)
             goto fail;
-        }
-    }
     int dead = td_db_reader_check(self);
     if (dead > 0)
         td_warn("cleared %d stale reader slot(s) of killed processes", dead);
-    if ((*rc = s_open_dbis(self)) != TD_DB_OK)
-        goto fail;
-    self->wtxn.db = self;
+    for (int e = ENV_INDEX; e >= ENV_MAIN; e--)
+        if ((*rc = s_open_dbis(self, e)) != TD_DB_OK)
+            goto fail;
+    self->wtxn.db = self->itxn.db = self;
     MDB_stat est;
     int fd = -1;
-    if (!self->readonly && mdb_env_stat(self->env, &est) == 0 &&
-        mdb_env_get_fd(self->env, &fd) == 0) {
+    if (!self->readonly && mdb_env_stat(self->e[ENV_MAIN].env, &est) == 0 &&
+        mdb_env_get_fd(self->e[ENV_MAIN].env, &fd) == 0) {
         self->psize = est.ms_psize;
         td_pagecache_init(&self->pc, fd);
         (void)td_pagecache_start(&self->pc);   /* off the writer; failed: synchronous */
@@ -451,8 +535,9 @@ void td_db_destroy(td_db **self_p)
         return;
     td_db *self = *self_p;
     td_pagecache_stop(&self->pc);   /* before LMDB closes the file */
-    if (self->env)
-        mdb_env_close(self->env);
+    for (int e = 0; e < ENV_COUNT; e++)
+        if (self->e[e].env)
+            mdb_env_close(self->e[e].env);
     if (self->lock_fd >= 0)
         close(self->lock_fd);   /* releases the flock */
     msgpack_sbuffer_destroy(&self->sbuf);
@@ -463,60 +548,88 @@ void td_db_destroy(td_db **self_p)
 
 int td_db_reader_check(td_db *self)
 {
+    /* a snapshot holds a slot in each environment: counted once */
     int dead = 0;
-    if (self && self->env)
-        mdb_reader_check(self->env, &dead);
+    for (int e = 0; self && e < ENV_COUNT; e++) {
+        int n = 0;
+        if (self->e[e].env)
+            mdb_reader_check(self->e[e].env, &n);
+        if (n > dead)
+            dead = n;
+    }
     if (dead > 0 && !self->readonly)
         self->clears_pending += (uint64_t)dead;
     return dead;
 }
 
-bool td_db_panicked(const td_db *self)
+/* LMDB declared an environment unusable (from either writing thread). */
+static void s_panic(td_db *self)
 {
-    return self && self->panicked;
+    __atomic_store_n(&self->panicked, true, __ATOMIC_RELAXED);
 }
 
-uint64_t td_db_map_size(td_db *self)
+bool td_db_panicked(const td_db *self)
+{
+    return self && __atomic_load_n(&self->panicked, __ATOMIC_RELAXED);
+}
+
+static uint64_t s_map_size(td_db *self, int e)
 {
     MDB_envinfo info;
-    if (mdb_env_info(self->env, &info) != 0)
+    if (mdb_env_info(self->e[e].env, &info) != 0)
         return 0;
     return info.me_mapsize;
 }
 
-uint64_t td_db_used_bytes(td_db *self)
+uint64_t td_db_map_size(td_db *self)
 {
-    MDB_envinfo info;
-    MDB_stat st;
-    if (mdb_env_info(self->env, &info) != 0 || mdb_env_stat(self->env, &st) != 0)
-        return 0;
-    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    return s_map_size(self, ENV_MAIN);
 }
 
-td_db_rc td_db_grow(td_db *self)
+uint64_t td_db_used_bytes(td_db *self)
 {
-    uint64_t cur = td_db_map_size(self);
+    uint64_t bytes = 0;
+    for (int e = 0; e < ENV_COUNT; e++) {
+        MDB_envinfo info;
+        MDB_stat st;
+        if (mdb_env_info(self->e[e].env, &info) == 0 && mdb_env_stat(self->e[e].env, &st) == 0)
+            bytes += ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    }
+    return bytes;
+}
+
+/* Grow environment e's map; no transaction of this process may be open
+ * in it (each is grown by the one thread that writes it, and the store
+ * reads only before serving). */
+static td_db_rc s_grow(td_db *self, int e)
+{
+    uint64_t cur = s_map_size(self, e);
     uint64_t next = cur * 2 > cur + GROW_MIN ? cur * 2 : cur + GROW_MIN;
-    int mrc = mdb_env_set_mapsize(self->env, next);
+    int mrc = mdb_env_set_mapsize(self->e[e].env, next);
     if (mrc) {
         td_error("cannot grow the map to %llu bytes: %s", (unsigned long long)next,
                  mdb_strerror(mrc));
         return s_rc(mrc);
     }
-    self->grows_pending++;
-    td_warn("database map full at %llu bytes: grew it to %llu", (unsigned long long)cur,
-            (unsigned long long)next);
+    self->e[e].grows_pending++;
+    td_warn("%s map full at %llu bytes: grew it to %llu", e == ENV_INDEX ? INDEX_FILE : DATA_FILE,
+            (unsigned long long)cur, (unsigned long long)next);
     return TD_DB_OK;
+}
+
+td_db_rc td_db_grow(td_db *self)
+{
+    return s_grow(self, ENV_MAIN);
 }
 
 /* ---- transactions -------------------------------------------------------- */
 
-static void s_txn_init(td_txn *t, td_db *db, MDB_txn *txn, bool write)
+static void s_txn_init(td_txn *t, td_db *db, bool write, int wenv)
 {
     memset(t, 0, sizeof *t);
     t->db = db;
-    t->txn = txn;
     t->write = write;
+    t->wenv = wenv;
 }
 
 /* Remember the first error that leaves the LMDB txn unusable. */
@@ -527,7 +640,7 @@ static td_db_rc s_note(td_txn *t, int mrc, const char *what)
     if (mrc == MDB_BAD_VALSIZE) /* refused before any change: txn still fine */
         return TD_DB_BADVAL;
     if (mrc == MDB_PANIC)
-        t->db->panicked = true;
+        s_panic(t->db);
     if (!t->failed)
         t->failed = mrc;
     if (mrc != MDB_MAP_FULL)
@@ -535,60 +648,135 @@ static td_db_rc s_note(td_txn *t, int mrc, const char *what)
     return s_rc(mrc);
 }
 
+/* The part of t in environment e; NULL (and t failed) when it has none.
+ * td_db_write's transaction begins its index part here, on first use. */
+static MDB_txn *s_part(td_txn *t, int e)
+{
+    if (t->txn[e])
+        return t->txn[e];
+    if (t->failed)
+        return NULL;
+    if (!t->write || t->wenv != ENV_MAIN || e != ENV_INDEX || t->nested) {
+        td_error("a %s transaction of %s cannot reach %s", t->write ? "write" : "read",
+                 t->wenv == ENV_INDEX ? INDEX_FILE : DATA_FILE,
+                 e == ENV_INDEX ? INDEX_FILE : DATA_FILE);
+        t->failed = EINVAL;
+        return NULL;
+    }
+    int mrc = mdb_txn_begin(t->db->e[e].env, NULL, 0, &t->txn[e]);
+    if (mrc) {
+        t->txn[e] = NULL;
+        s_note(t, mrc, "cannot begin the index's write transaction");
+        return NULL;
+    }
+    return t->txn[e];
+}
+
+/* The part holding dbi, or NULL (t failed). */
+static MDB_txn *s_tx(td_txn *t, td_dbi dbi)
+{
+    return s_part(t, s_dbi_env(dbi));
+}
+
 td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg)
 {
     if (!txn->write || txn->failed)
         return txn->failed ? s_rc(txn->failed) : TD_DB_ERROR;
-    MDB_txn *parent = txn->txn, *child;
-    int mrc = mdb_txn_begin(txn->db->env, parent, 0, &child);
-    if (mrc)
-        return s_note(txn, mrc, "cannot begin nested transaction");
-    /* the same handle, on the child until it ends: counters stay cached in
-     * it and are written by the outermost commit */
-    txn->txn = child;
+    /* nested transactions serve the index's writes: its part exists
+     * before nesting (no part may begin inside) */
+    if (txn->wenv == ENV_MAIN && !s_part(txn, ENV_INDEX))
+        return s_rc(txn->failed);
+    MDB_txn *parent[ENV_COUNT], *child[ENV_COUNT] = {NULL};
+    for (int e = 0; e < ENV_COUNT; e++) {
+        parent[e] = txn->txn[e];
+        if (!parent[e])
+            continue;
+        int mrc = mdb_txn_begin(txn->db->e[e].env, parent[e], 0, &child[e]);
+        if (mrc) {
+            for (int j = 0; j < e; j++)
+                if (child[j])
+                    mdb_txn_abort(child[j]);
+            return s_note(txn, mrc, "cannot begin nested transaction");
+        }
+    }
+    /* the same handle, on the children until they end: counters stay
+     * cached in it and are written by the outermost commit */
+    for (int e = 0; e < ENV_COUNT; e++)
+        txn->txn[e] = child[e];
+    txn->nested++;
     td_db_rc rc = fn(txn, arg);
+    txn->nested--;
     if (txn->failed)
         rc = s_rc(txn->failed);
-    txn->txn = parent;
+    for (int e = 0; e < ENV_COUNT; e++)
+        txn->txn[e] = parent[e];
     if (rc != TD_DB_OK) {
-        mdb_txn_abort(child);
+        for (int e = 0; e < ENV_COUNT; e++)
+            if (child[e])
+                mdb_txn_abort(child[e]);
         /* what fn changed in memory is not undone: the whole transaction
          * must fail */
         if (!txn->failed)
             txn->failed = MDB_BAD_TXN;
         return rc;
     }
-    if ((mrc = mdb_txn_commit(child)) != MDB_SUCCESS)
-        return s_note(txn, mrc, "cannot commit nested transaction");
+    for (int e = 0; e < ENV_COUNT; e++) {
+        if (!child[e])
+            continue;
+        int mrc = mdb_txn_commit(child[e]);
+        if (mrc != MDB_SUCCESS) {
+            for (int j = e + 1; j < ENV_COUNT; j++)
+                if (child[j])
+                    mdb_txn_abort(child[j]);
+            return s_note(txn, mrc, "cannot commit nested transaction");
+        }
+    }
+    return TD_DB_OK;
+}
+
+/* Write the counters of environment e into its `meta`. */
+static td_db_rc s_ctr_store(td_txn *t, int e)
+{
+    for (int i = 0; i < TD_CTR_COUNT; i++) {
+        if (s_ctr_env((td_ctr)i) != e || i == TD_CTR_DOC_UNINDEXED)
+            continue;
+        unsigned char b[8];
+        td_db_u64_put(b, t->ctr[i]);
+        MDB_val k = s_mv(s_ctr_names[i], strlen(s_ctr_names[i])), v = s_mv(b, 8);
+        int mrc = s_put(t->txn[e], t->db->e[e].meta, &k, &v, 0);
+        if (mrc)
+            return s_note(t, mrc, "mdb_put");
+    }
     return TD_DB_OK;
 }
 
 static td_db_rc s_ctr_flush(td_txn *t)
 {
     td_db *db = t->db;
-    /* faults seen since the last commit are recorded with this one */
-    td_txn_counter_add(t, TD_CTR_COMMITS, 1);
-    if (db->fails_pending)
-        td_txn_counter_add(t, TD_CTR_WRITE_FAILS, (int64_t)db->fails_pending);
-    if (db->nospace_pending)
-        td_txn_counter_add(t, TD_CTR_NOSPACE, (int64_t)db->nospace_pending);
-    if (db->clears_pending)
-        td_txn_counter_add(t, TD_CTR_READER_CLEARS, (int64_t)db->clears_pending);
-    if (db->grows_pending) {
-        t->ctr_dirty = true;
-        td_txn_counter_add(t, TD_CTR_MAP_GROWS, db->grows_pending);
-        unsigned char b[8];
-        td_db_u64_put(b, td_db_map_size(db));
-        td_db_rc rc = td_txn_put(t, TD_DBI_META, META_MAP_SIZE, strlen(META_MAP_SIZE), b, 8);
-        if (rc)
-            return rc;
+    if (t->wenv == ENV_MAIN) {
+        /* faults seen since the last commit are recorded with this one */
+        td_txn_counter_add(t, TD_CTR_COMMITS, 1);
+        if (db->fails_pending)
+            td_txn_counter_add(t, TD_CTR_WRITE_FAILS, (int64_t)db->fails_pending);
+        if (db->nospace_pending)
+            td_txn_counter_add(t, TD_CTR_NOSPACE, (int64_t)db->nospace_pending);
+        if (db->clears_pending)
+            td_txn_counter_add(t, TD_CTR_READER_CLEARS, (int64_t)db->clears_pending);
+        if (db->e[ENV_MAIN].grows_pending)
+            td_txn_counter_add(t, TD_CTR_MAP_GROWS, db->e[ENV_MAIN].grows_pending);
     }
-    if (!t->ctr_dirty)
-        return TD_DB_OK;
-    for (int i = 0; i < TD_CTR_COUNT; i++) {
-        unsigned char b[8];
-        td_db_u64_put(b, t->ctr[i]);
-        td_db_rc rc = td_txn_put(t, TD_DBI_META, s_ctr_names[i], strlen(s_ctr_names[i]), b, 8);
+    for (int e = 0; e < ENV_COUNT; e++) {
+        if (!t->txn[e])
+            continue;
+        if (db->e[e].grows_pending) {
+            unsigned char b[8];
+            td_db_u64_put(b, s_map_size(db, e));
+            MDB_val k = s_mv(META_MAP_SIZE, strlen(META_MAP_SIZE)), v = s_mv(b, 8);
+            int mrc = s_put(t->txn[e], db->e[e].meta, &k, &v, 0);
+            if (mrc)
+                return s_note(t, mrc, "mdb_put");
+        }
+        td_db_rc rc = t->ctr_dirty[e] ? s_ctr_store(t, e) : TD_DB_OK;
         if (rc)
             return rc;
     }
@@ -599,7 +787,7 @@ static td_db_rc s_ctr_flush(td_txn *t)
 static void s_prepare(td_db *self)
 {
     MDB_envinfo info;
-    if (self->readonly || !self->psize || mdb_env_info(self->env, &info) != 0)
+    if (self->readonly || !self->psize || mdb_env_info(self->e[ENV_MAIN].env, &info) != 0)
         return;
     int err = td_pagecache_error(&self->pc);
     td_pagecache_ahead(&self->pc, ((uint64_t)info.me_last_pgno + 1) * self->psize);
@@ -608,21 +796,55 @@ static void s_prepare(td_db *self)
         td_debug("data file: next pages not cached ahead: %s", strerror(now));
 }
 
-/* One td_db_write: attempts until committed, or failed other than by a
- * full map. */
-static td_db_rc s_write(td_db *self, td_db_write_fn fn, void *arg)
+static void s_abort(td_txn *t)
 {
+    for (int e = 0; e < ENV_COUNT; e++)
+        if (t->txn[e]) {
+            mdb_txn_abort(t->txn[e]);
+            t->txn[e] = NULL;
+        }
+}
+
+/* Commit t's parts, its own environment's first: an index part of
+ * td_db_write (tests and tools) commits after the articles it indexes,
+ * so that a failure leaves them unindexed, never the index ahead. */
+static int s_commit_parts(td_txn *t, bool *main_done)
+{
+    int order[ENV_COUNT] = {t->wenv, t->wenv == ENV_MAIN ? ENV_INDEX : ENV_MAIN};
+    *main_done = false;
+    for (int i = 0; i < ENV_COUNT; i++) {
+        int e = order[i];
+        if (!t->txn[e])
+            continue;
+        int mrc = s_commit(t->txn[e]);
+        t->txn[e] = NULL;
+        if (mrc != MDB_SUCCESS) {
+            s_abort(t);
+            return mrc;
+        }
+        if (e == t->wenv) {
+            *main_done = true;
+            t->db->e[e].grows_pending = 0;
+        }
+    }
+    return MDB_SUCCESS;
+}
+
+/* One write: attempts until committed, or failed other than by a full
+ * map. */
+static td_db_rc s_write(td_db *self, int wenv, td_db_write_fn fn, void *arg)
+{
+    td_txn *t = wenv == ENV_INDEX ? &self->itxn : &self->wtxn;
     for (int attempt = 0;; attempt++) {
-        MDB_txn *txn;
-        int mrc = mdb_txn_begin(self->env, NULL, 0, &txn);
+        s_txn_init(t, self, true, wenv);
+        int mrc = mdb_txn_begin(self->e[wenv].env, NULL, 0, &t->txn[wenv]);
         if (mrc) {
+            t->txn[wenv] = NULL;
             if (mrc == MDB_PANIC)
-                self->panicked = true;
+                s_panic(self);
             td_error("cannot begin write transaction: %s", mdb_strerror(mrc));
             return s_rc(mrc);
         }
-        td_txn *t = &self->wtxn;
-        s_txn_init(t, self, txn, true);
         td_db_rc rc = fn(t, arg);
         if (t->failed)   /* the first LMDB error is the cause, whatever fn made of it */
             rc = s_rc(t->failed);
@@ -630,33 +852,38 @@ static td_db_rc s_write(td_db *self, td_db_write_fn fn, void *arg)
             rc = s_ctr_flush(t);
         if (rc == TD_DB_OK && t->failed)
             rc = s_rc(t->failed);
+        bool grow[ENV_COUNT];
+        for (int e = 0; e < ENV_COUNT; e++)
+            grow[e] = t->txn[e] != NULL;
         if (rc == TD_DB_OK) {
             /* commit returns once the data (and, with sync=full, the meta
              * page) is on disk: the caller acknowledges only after this.
              * A failed commit has aborted the transaction. */
-            mrc = s_commit(txn);
-            t->txn = NULL;
-            if (mrc == MDB_SUCCESS) {
+            bool done;
+            mrc = s_commit_parts(t, &done);
+            if (done && wenv == ENV_MAIN) {
                 s_prepare(self);
-                self->grows_pending = 0;
                 self->fails_pending = self->nospace_pending = self->clears_pending = 0;
-                return TD_DB_OK;
             }
+            if (mrc == MDB_SUCCESS)
+                return TD_DB_OK;
             if (mrc == MDB_PANIC)
-                self->panicked = true;
+                s_panic(self);
             rc = s_rc(mrc);
             if (rc != TD_DB_FULL)
                 td_warn("commit failed: %s", mdb_strerror(mrc));
+            if (done)
+                return rc;   /* its own part is in: not redone */
         } else {
-            mdb_txn_abort(txn);
-            t->txn = NULL;
+            s_abort(t);
         }
         if (rc != TD_DB_FULL || attempt >= 24)
             return rc;
-        /* the map is full: no txn is open now, so it can be resized; the
-         * batch is redone from the start on a bigger map */
-        if ((rc = td_db_grow(self)) != TD_DB_OK)
-            return rc;
+        /* a map is full: no txn is open now, so they can be resized; the
+         * batch is redone from the start on bigger maps */
+        for (int e = 0; e < ENV_COUNT; e++)
+            if (grow[e] && (rc = s_grow(self, e)) != TD_DB_OK)
+                return rc;
     }
 }
 
@@ -664,7 +891,7 @@ td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
 {
     if (!self || self->readonly)
         return TD_DB_ERROR;
-    td_db_rc rc = s_write(self, fn, arg);
+    td_db_rc rc = s_write(self, ENV_MAIN, fn, arg);
     if (rc != TD_DB_OK) {
         /* nothing of this transaction is on disk; count the fault, to be
          * recorded in `meta` by the next commit that succeeds */
@@ -675,38 +902,53 @@ td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg)
     return rc;
 }
 
+td_db_rc td_db_index_write(td_db *self, td_db_write_fn fn, void *arg)
+{
+    if (!self || self->readonly)
+        return TD_DB_ERROR;
+    return s_write(self, ENV_INDEX, fn, arg);
+}
+
 static td_db_rc s_read_begin(td_db *self, td_txn **txn_p, bool first)
 {
     *txn_p = NULL;
     td_txn *t = malloc(sizeof *t);
     if (!t)
         return TD_DB_ERROR;
-    for (int attempt = 0;; attempt++) {
-        MDB_txn *txn;
-        int mrc = mdb_txn_begin(self->env, NULL, MDB_RDONLY, &txn);
-        if (mrc == MDB_MAP_RESIZED && first && attempt < 3) {
-            /* the writer grew the map past ours: adopt its size (no other
-             * snapshot of ours is open: only the first may do this) */
-            mrc = mdb_env_set_mapsize(self->env, 0);
-            if (mrc == MDB_SUCCESS)
-                continue;
+    s_txn_init(t, self, false, -1);
+    /* the index's snapshot first: the main one, begun after, holds every
+     * docno the index has postings for */
+    for (int e = ENV_INDEX; e >= ENV_MAIN; e--) {
+        for (int attempt = 0;; attempt++) {
+            int mrc = mdb_txn_begin(self->e[e].env, NULL, MDB_RDONLY, &t->txn[e]);
+            if (mrc == MDB_MAP_RESIZED && first && attempt < 3) {
+                /* the writer grew the map past ours: adopt its size (no
+                 * other snapshot of ours is open in this environment:
+                 * only the first may do this) */
+                t->txn[e] = NULL;
+                mrc = mdb_env_set_mapsize(self->e[e].env, 0);
+                if (mrc == MDB_SUCCESS)
+                    continue;
+            }
+            if (mrc) {
+                t->txn[e] = NULL;
+                td_warn("cannot begin read transaction: %s", mdb_strerror(mrc));
+                s_abort(t);
+                free(t);
+                return s_rc(mrc);
+            }
+            break;
         }
-        if (mrc) {
-            td_warn("cannot begin read transaction: %s", mdb_strerror(mrc));
-            free(t);
-            return s_rc(mrc);
-        }
-        s_txn_init(t, self, txn, false);
-        *txn_p = t;
-        long hold;
-        if (first && td_db_faults_armed() && s_fault_read(&hold) == FAULT_HOLD && hold > 0) {
-            /* test-only: keep this snapshot (and its reader slot) open */
-            struct timespec ts = {hold / 1000, (hold % 1000) * 1000000L};
-            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-                ;
-        }
-        return TD_DB_OK;
     }
+    *txn_p = t;
+    long hold;
+    if (first && td_db_faults_armed() && s_fault_read(&hold) == FAULT_HOLD && hold > 0) {
+        /* test-only: keep this snapshot (and its reader slot) open */
+        struct timespec ts = {hold / 1000, (hold % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+    }
+    return TD_DB_OK;
 }
 
 td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p)
@@ -724,12 +966,9 @@ void td_txn_end(td_txn **txn_p)
     if (!txn_p || !*txn_p)
         return;
     td_txn *t = *txn_p;
-    if (t->txn)
-        mdb_txn_abort(t->txn);
-    if (t != &t->db->wtxn)
+    s_abort(t);
+    if (t != &t->db->wtxn && t != &t->db->itxn)
         free(t);
-    else
-        t->txn = NULL;
     *txn_p = NULL;
 }
 
@@ -742,8 +981,11 @@ td_db_rc td_txn_get(td_txn *t, td_dbi dbi, const void *key, size_t klen, td_val 
 {
     if (!klen || klen > TD_DB_MAX_KEY)
         return klen ? TD_DB_NOTFOUND : TD_DB_BADVAL;
+    MDB_txn *x = s_tx(t, dbi);
+    if (!x)
+        return s_rc(t->failed);
     MDB_val k = s_mv(key, klen), v;
-    int mrc = mdb_get(t->txn, t->db->dbi[dbi], &k, &v);
+    int mrc = mdb_get(x, t->db->dbi[dbi], &k, &v);
     if (mrc == MDB_SUCCESS && val) {
         val->data = v.mv_data;
         val->len = v.mv_size;
@@ -767,8 +1009,11 @@ td_db_rc td_txn_put(td_txn *t, td_dbi dbi, const void *key, size_t klen, const v
     td_db_rc rc = s_writable(t, klen);
     if (rc)
         return rc;
+    MDB_txn *x = s_tx(t, dbi);
+    if (!x)
+        return s_rc(t->failed);
     MDB_val k = s_mv(key, klen), v = s_mv(val, vlen);
-    return s_note(t, s_put(t->txn, t->db->dbi[dbi], &k, &v, 0), "mdb_put");
+    return s_note(t, s_put(x, t->db->dbi[dbi], &k, &v, 0), "mdb_put");
 }
 
 td_db_rc td_txn_del(td_txn *t, td_dbi dbi, const void *key, size_t klen)
@@ -776,8 +1021,11 @@ td_db_rc td_txn_del(td_txn *t, td_dbi dbi, const void *key, size_t klen)
     td_db_rc rc = s_writable(t, klen);
     if (rc)
         return rc;
+    MDB_txn *x = s_tx(t, dbi);
+    if (!x)
+        return s_rc(t->failed);
     MDB_val k = s_mv(key, klen);
-    return s_note(t, mdb_del(t->txn, t->db->dbi[dbi], &k, NULL), "mdb_del");
+    return s_note(t, mdb_del(x, t->db->dbi[dbi], &k, NULL), "mdb_del");
 }
 
 td_db_rc td_txn_drop(td_txn *t, td_dbi dbi)
@@ -785,50 +1033,66 @@ td_db_rc td_txn_drop(td_txn *t, td_dbi dbi)
     td_db_rc rc = s_writable(t, 1);
     if (rc)
         return rc;
-    return s_note(t, mdb_drop(t->txn, t->db->dbi[dbi], 0), "mdb_drop");
+    MDB_txn *x = s_tx(t, dbi);
+    if (!x)
+        return s_rc(t->failed);
+    return s_note(t, mdb_drop(x, t->db->dbi[dbi], 0), "mdb_drop");
 }
 
 uint64_t td_txn_entries(td_txn *t, td_dbi dbi)
 {
     MDB_stat st;
-    if (mdb_stat(t->txn, t->db->dbi[dbi], &st) != 0)
+    MDB_txn *x = s_tx(t, dbi);
+    if (!x || mdb_stat(x, t->db->dbi[dbi], &st) != 0)
         return 0;
     return st.ms_entries;
 }
 
-static void s_ctr_load(td_txn *t)
+/* The counters kept in environment e's `meta` (0 for those never set, and
+ * for all of them when t has no part there). */
+static void s_ctr_load(td_txn *t, int e)
 {
-    if (t->ctr_loaded)
+    if (t->ctr_loaded[e])
         return;
+    t->ctr_loaded[e] = true;
+    MDB_txn *x = t->txn[e] ? t->txn[e] : (t->write && t->wenv == ENV_MAIN ? s_part(t, e) : NULL);
     for (int i = 0; i < TD_CTR_COUNT; i++) {
-        td_val v;
+        if (s_ctr_env((td_ctr)i) != e)
+            continue;
         t->ctr[i] = 0;
-        if (td_txn_get(t, TD_DBI_META, s_ctr_names[i], strlen(s_ctr_names[i]), &v) ==
-                TD_DB_OK &&
-            v.len == 8)
-            t->ctr[i] = td_db_u64_get(v.data);
+        MDB_val k = s_mv(s_ctr_names[i], strlen(s_ctr_names[i])), v;
+        if (x && mdb_get(x, t->db->e[e].meta, &k, &v) == MDB_SUCCESS && v.mv_size == 8)
+            t->ctr[i] = td_db_u64_get(v.mv_data);
     }
-    t->ctr_loaded = true;
 }
 
 uint64_t td_txn_counter(td_txn *t, td_ctr ctr)
 {
     if ((unsigned)ctr >= TD_CTR_COUNT)
         return 0;
-    s_ctr_load(t);
+    if (ctr == TD_CTR_DOC_UNINDEXED) {
+        /* the docnos handed out that the index does not have yet */
+        uint64_t next = td_txn_counter(t, TD_CTR_DOC_NEXT);
+        uint64_t upto = td_txn_counter(t, TD_CTR_INDEXED_UPTO);
+        return upto < next ? next - upto : 0;
+    }
+    s_ctr_load(t, s_ctr_env(ctr));
     return t->ctr[ctr];
 }
 
 uint64_t td_txn_counter_add(td_txn *t, td_ctr ctr, int64_t delta)
 {
-    if ((unsigned)ctr >= TD_CTR_COUNT || !t->write)
+    if ((unsigned)ctr >= TD_CTR_COUNT || !t->write || ctr == TD_CTR_DOC_UNINDEXED)
         return 0;
-    s_ctr_load(t);
+    int e = s_ctr_env(ctr);
+    s_ctr_load(t, e);
+    if (!t->txn[e])
+        return 0;   /* not in this transaction's environment */
     if (delta < 0 && (uint64_t)-delta > t->ctr[ctr])
         t->ctr[ctr] = 0;
     else
         t->ctr[ctr] += (uint64_t)delta;
-    t->ctr_dirty = true;
+    t->ctr_dirty[e] = true;
     return t->ctr[ctr];
 }
 
@@ -838,7 +1102,11 @@ uint64_t td_txn_counter_add(td_txn *t, td_ctr ctr, int64_t delta)
 td_db_rc td_cur_open(td_txn *t, td_dbi dbi, td_cur **cur_p)
 {
     MDB_cursor *c;
-    int mrc = mdb_cursor_open(t->txn, t->db->dbi[dbi], &c);
+    *cur_p = NULL;
+    MDB_txn *x = s_tx(t, dbi);
+    if (!x)
+        return s_rc(t->failed);
+    int mrc = mdb_cursor_open(x, t->db->dbi[dbi], &c);
     *cur_p = mrc ? NULL : (td_cur *)c;
     return s_note(t, mrc, "mdb_cursor_open");
 }
@@ -898,16 +1166,6 @@ td_db_rc td_cur_seek(td_cur *cur, const void *k, size_t klen, td_val *key, td_va
     return s_cur_get(cur, &kk, key, val, MDB_SET_RANGE);
 }
 
-/* Whether `d` holds the search index's postings (what FAULT_INDEX fails). */
-static bool s_index_dbi(const td_txn *t, MDB_dbi d)
-{
-    const td_dbi ix[] = {TD_DBI_POSTINGS, TD_DBI_POSITIONS, TD_DBI_TERMS, TD_DBI_TERMDF};
-    for (size_t i = 0; i < sizeof ix / sizeof ix[0]; i++)
-        if (t->db->dbi[ix[i]] == d)
-            return true;
-    return false;
-}
-
 td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const void *val,
                     size_t vlen, bool current)
 {
@@ -918,7 +1176,8 @@ td_db_rc td_cur_put(td_txn *t, td_cur *cur, const void *k, size_t klen, const vo
     s_fault fault = td_db_faults_armed() ? s_fault_read(&arg) : FAULT_NONE;
     if (fault == FAULT_PUT)
         return s_note(t, ENOSPC, "mdb_cursor_put");   /* as s_faulty_put */
-    if (fault == FAULT_INDEX && s_index_dbi(t, mdb_cursor_dbi((MDB_cursor *)cur)))
+    /* FAULT_INDEX: every cursor put into the index's environment */
+    if (fault == FAULT_INDEX && mdb_cursor_txn((MDB_cursor *)cur) == t->txn[ENV_INDEX])
         return s_note(t, EIO, "mdb_cursor_put");
     MDB_val kk = s_mv(k, klen), v = s_mv(val, vlen);
     return s_note(t, mdb_cursor_put((MDB_cursor *)cur, &kk, &v, current ? MDB_CURRENT : 0),
@@ -1265,7 +1524,7 @@ void td_db_stats(td_txn *t, td_stats *s)
     s->rejects = td_txn_counter(t, TD_CTR_REJECTS);
     s->seq = td_txn_counter(t, TD_CTR_SEQ);
     s->db_bytes = td_db_used_bytes(t->db);
-    s->map_bytes = td_db_map_size(t->db);
+    s->map_bytes = s_map_size(t->db, ENV_MAIN) + s_map_size(t->db, ENV_INDEX);
     s->version = TD_VERSION;
 }
 

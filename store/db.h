@@ -2,9 +2,19 @@
  *
  * db.c is the only file that includes <lmdb.h>: the named databases, their
  * key layouts, the schema version and the transaction rules live there. The
- * store opens the environment read-write (one writer per data directory,
- * enforced with a lock file); any number of tidings-query processes open it
+ * store opens the environments read-write (one writer per data directory,
+ * enforced with a lock file); any number of tidings-query processes open them
  * read-only beside it (LMDB MVCC).
+ *
+ * Two LMDB environments: the main one (data.mdb) and the search index's
+ * postings (index.mdb). Each has its own write lock, so the index is
+ * written by the store's indexer thread while the writer thread commits
+ * articles (docs/storage.md). A td_dbi names its environment; callers do
+ * not choose. A read snapshot spans both (the index's begun first, so
+ * that every docno it has postings for is in the main one). td_db_write
+ * writes the main environment and td_db_index_write the index; a
+ * td_db_write that touches the index's databases (tests and tools) adds
+ * an index transaction that commits after the main one.
  *
  * Named databases (schema TD_RECORD_VERSION, see docs/storage.md):
  *   meta        "version" → u32 BE; counter names → u64 BE
@@ -16,8 +26,9 @@
  *   entities    normalised name → entity record (binary, see db.c)
  *   entity_events  normalised name + NUL + event id → empty
  *   rejects     u64 BE sequence → td_reject_pack bytes
- *   postings, positions, terms, termdf, docs, docids   the search index
- *               (docs/search.md)
+ *   docs, docids, retired   the search index's documents (docs/search.md)
+ *   postings, positions, terms, termdf   the search index's postings, in
+ *               the index environment (its own `meta` holds its counters)
  *   changes     u64 BE seq → notification, for changes.since
  *   df          term key → u32 BE document frequency (store/dfstats.c)
  *   clusters    event id → clustering state of an event (store/cluster.c)
@@ -99,6 +110,7 @@ typedef enum {
     TD_DBI_EVENT_ARTICLES, /* event id + NUL + u32 BE ordinal -> article id (assign.c) */
     TD_DBI_POSITIONS,    /* posting key -> the block's positions (index_block.h) */
     TD_DBI_TERMDF,       /* u32 BE term number -> u64 BE document frequency */
+    TD_DBI_RETIRED,      /* u32 BE docno of a replaced version -> empty */
     TD_DBI_COUNT
 } td_dbi;
 
@@ -116,7 +128,8 @@ typedef enum {
     TD_CTR_DOC_NEXT,     /* last index docno handed out */
     TD_CTR_DOC_LIVE,     /* indexed documents (live versions) */
     TD_CTR_DOC_TOKENS,   /* sum of their lengths, for BM25's average */
-    TD_CTR_DOC_UNINDEXED,/* last docnos whose postings are not flushed yet */
+    TD_CTR_DOC_UNINDEXED,/* last docnos whose postings are not flushed yet:
+                          * derived, doc_next - indexed_upto (read-only) */
     /* observability (the `counters` map of `stats`, docs/reliability.md) */
     TD_CTR_COMMITS,      /* write transactions committed */
     TD_CTR_STORED,       /* new articles stored */
@@ -130,7 +143,9 @@ typedef enum {
     TD_CTR_NOSPACE,      /* ... of them for a full disk */
     TD_CTR_READER_CLEARS,/* stale reader slots cleared by the store */
     TD_CTR_INDEX_FLUSHES,/* transactions that wrote held search postings */
-    TD_CTR_TERM_NEXT,    /* last search term number handed out */
+    TD_CTR_TERM_NEXT,    /* last search term number handed out (index env) */
+    TD_CTR_INDEXED_UPTO, /* every docno up to it has its postings on disk
+                          * (index env) */
     TD_CTR_COUNT
 } td_ctr;
 
@@ -192,6 +207,14 @@ typedef td_db_rc (*td_db_write_fn)(td_txn *txn, void *arg);
  * again. Returns TD_DB_OK once committed, else the failure (aborted;
  * TD_DB_NOSPACE when the disk is full). */
 td_db_rc td_db_write(td_db *self, td_db_write_fn fn, void *arg);
+
+/* The same for the index environment (td_dbi POSTINGS, POSITIONS, TERMS,
+ * TERMDF and the index's counters only), from any one thread: it waits
+ * only for the index's write lock, never for td_db_write. Synced
+ * without its meta page (MDB_NOMETASYNC, or not at all under
+ * sync=nosync): the index is rebuilt from the articles, so a system crash
+ * may cost its last transactions, never the main environment's. */
+td_db_rc td_db_index_write(td_db *self, td_db_write_fn fn, void *arg);
 
 /* Run `fn` in a transaction nested in write transaction `txn` (through
  * the same handle): its writes join txn's when fn returns TD_DB_OK and the

@@ -89,38 +89,28 @@ void td_index_reset(td_index *self)
     self->nterms = 0;
     td_arena_reset(self->arena);
     self->held_docs = self->attempt_docs = 0;
-    self->del = NULL;
-    self->del_base = 0;
-    self->retired = self->del_flushed = false;
     self->upto = 0;
     td_ixw_order_drop(self);
 }
 
 /* Drop what a failed attempt gathered: its documents' postings (docnos from
  * attempt_first on: docnos only grow, and the attempt's are handed out
- * again by the next one) and the docnos it put on the deleted list. A term
- * left empty stays in the table; the flush skips it. */
+ * again by the next one). A term left empty stays in the table; the flush
+ * skips it. */
 static void s_rollback(td_index *self)
 {
     for (size_t i = 0; i < self->nslots; i++) {
         td_ixw_term *t = self->slots[i];
-        if (!t)
-            continue;
-        if (t == self->del)
-            t->n = self->del_base;
-        else if (self->attempt_docs)
-            while (t->n && t->p[t->n - 1].doc >= self->attempt_first)
-                t->n--;
+        while (t && t->n && t->p[t->n - 1].doc >= self->attempt_first)
+            t->n--;
     }
 }
 
 void td_index_begin(td_index *self)
 {
-    if (self->attempt_docs || self->retired)
+    if (self->attempt_docs)
         s_rollback(self);
     self->attempt_docs = 0;
-    self->retired = self->del_flushed = false;
-    self->del_base = self->del ? self->del->n : 0;
     /* the attempt may add postings and terms: a flush in parts that did
      * not finish starts again from the terms still holding postings */
     td_ixw_order_drop(self);
@@ -137,9 +127,6 @@ static void s_term_clear(td_index *self, td_ixw_term *t)
 
 void td_index_committed(td_index *self)
 {
-    if (self->del_flushed)
-        s_term_clear(self, self->del);
-    self->del_flushed = self->retired = false;
     self->held_docs += self->attempt_docs;
     self->attempt_docs = 0;
     if (self->part_last) {
@@ -307,7 +294,7 @@ static int s_term_push(td_index *self, td_ixw_term *t, const td_ix_posting *p)
 
 /* ---- articles -------------------------------------------------------------- */
 
-static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
+static td_db_rc s_retire(td_txn *txn, const char *id)
 {
     td_val v;
     td_db_rc rc = td_txn_get(txn, TD_DBI_DOCIDS, id, strlen(id), &v);
@@ -319,7 +306,6 @@ static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
         return TD_DB_OK;
     unsigned char k[4];
     memcpy(k, v.data, 4);
-    uint32_t old = td_ix_get_u32(k);
     td_ix_doc d;
     if (td_txn_get(txn, TD_DBI_DOCS, k, 4, &v) == TD_DB_OK &&
         td_ix_doc_decode(v.data, v.len, &d) == 0) {
@@ -328,15 +314,11 @@ static td_db_rc s_retire(td_index *self, td_txn *txn, const char *id)
         if ((rc = td_txn_del(txn, TD_DBI_DOCS, k, 4)) != TD_DB_OK)
             return rc;
     }
-    /* old postings stay (append-only); readers skip docnos on this list */
-    td_ix_posting p = {.doc = old, .tb = 1};
-    size_t dn = strlen(TD_IX_T_DELETED);
-    td_ixw_term *t = s_term_get(self, TD_IX_T_DELETED, dn, s_hash(TD_IX_T_DELETED, dn));
-    if (!t || s_term_push(self, t, &p) != 0)
-        return TD_DB_ERROR;
-    self->del = t;
-    self->retired = true;
-    return TD_DB_OK;
+    /* old postings stay (append-only); readers skip the docnos in
+     * `retired`, written with the transaction that retires them (the index
+     * may have postings of the old version on disk, or get them later from
+     * a flush of what it holds) */
+    return td_txn_put(txn, TD_DBI_RETIRED, k, 4, "", 0);
 }
 
 td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a)
@@ -413,6 +395,7 @@ static int s_post(td_index *self, uint32_t doc, uint32_t dl)
         if (s_term_push(self, self->lterm[i], &p) != 0)
             return -1;
     }
+    self->upto = doc;
     return 0;
 }
 
@@ -425,7 +408,7 @@ td_db_rc td_index_add_doc(td_index *self, td_txn *txn, const td_article *a,
     size_t idlen = strlen(a->id);
     if (idlen > TD_DB_MAX_KEY)
         return TD_DB_OK;
-    td_db_rc rc = s_retire(self, txn, a->id);
+    td_db_rc rc = s_retire(txn, a->id);
     if (rc)
         return rc;
     uint32_t dl = (uint32_t)s_gather(NULL, a, terms);   /* counting fails never */
@@ -439,9 +422,8 @@ td_db_rc td_index_add_doc(td_index *self, td_txn *txn, const td_article *a,
         return rc;
     td_txn_counter_add(txn, TD_CTR_DOC_LIVE, 1);
     td_txn_counter_add(txn, TD_CTR_DOC_TOKENS, dl);
-    /* durable with the article: how many docnos the index lacks should the
-     * held postings be lost (td_index_recover) */
-    td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED, 1);
+    /* the docnos after TD_CTR_INDEXED_UPTO are what the index lacks should
+     * the held postings be lost (td_index_recover) */
     *doc = d;
     return TD_DB_OK;
 }
@@ -449,10 +431,7 @@ td_db_rc td_index_add_doc(td_index *self, td_txn *txn, const td_article *a,
 int td_index_post(td_index *self, uint32_t doc, const td_article *a, const td_terms *terms)
 {
     long n = s_gather(self, a, terms);
-    if (n < 0 || s_post(self, doc, (uint32_t)n) != 0)
-        return -1;
-    self->upto = doc;
-    return 0;
+    return n < 0 || s_post(self, doc, (uint32_t)n) != 0 ? -1 : 0;
 }
 
 td_db_rc td_index_add_terms(td_index *self, td_txn *txn, const td_article *a,
@@ -505,11 +484,10 @@ td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t m
             return TD_DB_ERROR;
         (*n_out)++;
         if (d < next && ((max_docs && *n_out >= max_docs) ||
-                         (max_bytes && td_index_bytes(self) >= max_bytes))) {
-            self->upto = (uint32_t)d;
-            break;
-        }
+                         (max_bytes && td_index_bytes(self) >= max_bytes)))
+            return TD_DB_OK;   /* upto: d, the slice's end */
     }
+    self->upto = (uint32_t)next;   /* the retired versions after it need nothing */
     return TD_DB_OK;
 }
 
@@ -522,7 +500,10 @@ bool td_index_old_layout(td_txn *txn)
     /* a document frequency, not a term number */
     bool old = td_cur_first(cur, &k, &v) == TD_DB_OK && v.len == 8;
     td_cur_close(&cur);
-    return old;
+    /* or postings of docnos the articles do not have: the main
+     * environment lost its last transactions (sync=nosync and a system
+     * crash), and those docnos will be handed out again */
+    return old || td_txn_counter(txn, TD_CTR_INDEXED_UPTO) > td_txn_counter(txn, TD_CTR_DOC_NEXT);
 }
 
 td_db_rc td_index_upgrade(td_txn *txn, bool *upgraded)
@@ -536,9 +517,8 @@ td_db_rc td_index_upgrade(td_txn *txn, bool *upgraded)
         if ((rc = td_txn_drop(txn, dbs[i])) != TD_DB_OK)
             return rc;
     /* the doc records stay: every docno is rebuilt from its article */
-    uint64_t next = td_txn_counter(txn, TD_CTR_DOC_NEXT);
-    td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
-                       (int64_t)(next - td_txn_counter(txn, TD_CTR_DOC_UNINDEXED)));
+    td_txn_counter_add(txn, TD_CTR_INDEXED_UPTO,
+                       -(int64_t)td_txn_counter(txn, TD_CTR_INDEXED_UPTO));
     td_txn_counter_add(txn, TD_CTR_TERM_NEXT, -(int64_t)td_txn_counter(txn, TD_CTR_TERM_NEXT));
     *upgraded = true;
     return TD_DB_OK;

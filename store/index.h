@@ -7,20 +7,20 @@
  * batch grows with its distinct terms, not with its articles x terms.
  *
  * Postings may be held across commits and flushed for several batches at
- * once (the writer decides when, writer.h): a term's postings then cost one
- * block rewrite per flush instead of one per batch. The documents' records
- * (docno, id, length) are written at once, with the article; a counter in
- * the same transactions (TD_CTR_DOC_UNINDEXED) says how many of the last
- * docnos have no postings on disk yet, so postings lost with the process
- * are rebuilt from the stored articles at the next start
- * (td_index_recover).
+ * once (the indexer thread decides when, indexer.h): a term's postings
+ * then cost one block rewrite per flush instead of one per batch. The
+ * documents' records (docno, id, length) and the list of retired docnos
+ * are written at once, with the article, in the main environment; the
+ * postings go to the index's environment (db.h), whose counter
+ * TD_CTR_INDEXED_UPTO says up to which docno they are all on disk, so
+ * postings lost with the process are rebuilt from the stored articles at
+ * the next start (td_index_recover).
  *
- * The writer flushes in parts, each a transaction of its own
- * (td_index_flush_part), after the articles' transaction committed: the
- * articles never wait on (nor fail with) the index, and no transaction
- * grows with the held postings. A part is redone safely (a term's
- * postings already on disk are skipped), so a flush cut short by a failure
- * or a crash is finished by the next one or by td_index_recover.
+ * A flush goes in parts, each a transaction of its own
+ * (td_index_flush_part): no transaction grows with the held postings. A
+ * part is redone safely (a term's postings already on disk are skipped),
+ * so a flush cut short by a failure or a crash is finished by the next
+ * one or by td_index_recover.
  *
  * Each transaction attempt that adds articles starts with td_index_begin,
  * which drops what a failed attempt gathered, and every committed
@@ -56,8 +56,8 @@ size_t td_index_held(const td_index *self);
 size_t td_index_bytes(const td_index *self);
 
 /* Index a stored article (a->id set). When the article already has a live
- * version in the index, that version is retired (its docno joins the
- * deleted list) and replaced. Writes the doc record and id mapping now;
+ * version in the index, that version is retired (its docno is put in
+ * `retired`, its doc record deleted) and replaced. Writes the doc record and id mapping now;
  * postings wait for td_index_flush. Returns TD_DB_OK or the database error
  * (TD_DB_ERROR when out of memory). */
 td_db_rc td_index_add(td_index *self, td_txn *txn, const td_article *a);
@@ -81,23 +81,24 @@ td_db_rc td_index_add_doc(td_index *self, td_txn *txn, const td_article *a,
                           const td_terms *terms, uint32_t *doc);
 int td_index_post(td_index *self, uint32_t doc, const td_article *a, const td_terms *terms);
 
-/* Write the docnos this attempt retired onto the deleted list, in the
- * articles' transaction: the deleted list never waits in memory (it is
- * not rebuilt after a crash). Nothing to do when nothing was retired. */
-td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn);
-
 /* Write the next `max_terms` held terms (term number order) and their
- * document frequencies in this transaction; the last part also clears
- * TD_CTR_DOC_UNINDEXED (down to the docnos after a recovery's slice). Once it commits (td_index_committed) those
- * postings are forgotten; td_index_held is 0 after the last part. */
+ * document frequencies in this transaction; the last part also records
+ * the last docno gathered as TD_CTR_INDEXED_UPTO. Once it commits
+ * (td_index_committed) those postings are forgotten; td_index_held is 0
+ * after the last part. */
 td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms);
 
-/* All of it in one transaction (tests and tools): td_index_flush_deleted
- * and one part of every held term. */
+/* All of it in one transaction (tests and tools). */
 td_db_rc td_index_flush(td_index *self, td_txn *txn);
 
-/* Gather the postings of the documents TD_CTR_DOC_UNINDEXED counts from
- * their stored articles (after a crash lost them), in any transaction (a
+/* All of it into db's index environment, in transactions of `part` terms
+ * (td_db_index_write). What a failed transaction leaves stays held for
+ * the next call. */
+td_db_rc td_index_flush_db(td_index *self, td_db *db, size_t part);
+
+/* Gather the postings of the documents TD_CTR_DOC_UNINDEXED counts (the
+ * docnos after TD_CTR_INDEXED_UPTO) from their stored articles, after a
+ * crash lost them, in a transaction that reaches both environments (a
  * read snapshot will do); then td_index_committed holds them and the
  * caller flushes. In slices: gathering stops once `max_docs` documents or
  * `max_bytes` of postings are held (0: no bound), and the flush then
@@ -107,9 +108,11 @@ td_db_rc td_index_recover(td_index *self, td_txn *txn, td_arena *arena, size_t m
                           size_t max_bytes, size_t *n);
 
 /* An index of the layout before term numbers (postings keyed by the
- * term, `terms` holding document frequencies): emptied, with every docno
- * counted as unindexed, so that td_index_recover rebuilds it from the
- * stored articles. *upgraded: whether it was. */
+ * term, `terms` holding document frequencies), or one ahead of the
+ * articles (TD_CTR_INDEXED_UPTO past the last docno): emptied, with every
+ * docno counted as unindexed, so that td_index_recover rebuilds it from
+ * the stored articles. *upgraded: whether it was. In a transaction that
+ * reaches both environments. */
 bool td_index_old_layout(td_txn *txn);
 td_db_rc td_index_upgrade(td_txn *txn, bool *upgraded);
 

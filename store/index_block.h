@@ -76,8 +76,9 @@
 /* Reserved term prefixes: never produced by the tokenizer (control bytes). */
 #define TD_IX_P_ENTITY "\x01" "e:"   /* + normalised entity name */
 #define TD_IX_P_SOURCE "\x01" "s:"   /* + normalised source name */
-#define TD_IX_T_DELETED "\x01" "del" /* docnos of replaced versions */
-#define TD_IX_NO_DELETED 1               /* its term number; others follow */
+/* Term number 1 is reserved: it was the list of replaced versions' docnos
+ * (the term "\x01del") before they went to the `retired` database. */
+#define TD_IX_NO_DELETED 1
 
 typedef struct {
     uint32_t doc;

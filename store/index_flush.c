@@ -145,13 +145,12 @@ static td_db_rc s_flush_term(td_index *self, td_txn *txn, td_ixw_term *t, s_flus
     bool on_old = false, on_pos = false;   /* cursors on the old block's values */
     bool last = rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, TD_IX_KEY_TERM) == 0 &&
                 td_ix_header_read(v.data, v.len, &h) == 0;
-    if (last && t != self->del) {
+    if (last) {
         /* Docnos only grow, so a term's postings on disk are a prefix of
          * its list: those up to the last block's end were written by an
          * earlier part of an interrupted flush (and rebuilt by
          * td_index_recover after a crash). Writing each posting once makes
-         * a flush safe to redo. The deleted list is not in docno order; it
-         * is written with the transaction that retires, never twice. */
+         * a flush safe to redo. */
         while (tn && tp->doc <= h.last) {
             tp++;
             tn--;
@@ -313,30 +312,17 @@ static td_db_rc s_flush_chunk(td_txn *txn, void *arg)
     return s_write_terms(c->self, txn, c->self->order + c->from, c->to - c->from);
 }
 
+/* One transaction's part of td_index_flush_db. */
+typedef struct {
+    td_index *self;
+    size_t max_terms;
+} s_part;
+
 static td_db_rc s_scratch(td_index *self)
 {
     if (!self->fl && !(self->fl = calloc(1, sizeof *self->fl)))
         return TD_DB_ERROR;
     return TD_DB_OK;
-}
-
-td_db_rc td_index_flush_deleted(td_index *self, td_txn *txn)
-{
-    if (!self->del || !self->del->n)
-        return TD_DB_OK;
-    td_db_rc rc = s_scratch(self);
-    if (rc != TD_DB_OK)
-        return rc;
-    /* a number of its own, never handed out (s_order_build) */
-    uint32_t no;
-    rc = td_ix_term_lookup(txn, self->del->term, self->del->tlen, &no);
-    self->del->no = TD_IX_NO_DELETED;
-    self->del->fresh = rc == TD_DB_NOTFOUND;
-    if (rc == TD_DB_OK || rc == TD_DB_NOTFOUND)
-        rc = s_write_terms(self, txn, &self->del, 1);
-    if (rc == TD_DB_OK)
-        self->del_flushed = true;
-    return rc;
 }
 
 /* The held terms with postings, numbered, in number order.
@@ -360,7 +346,7 @@ static td_db_rc s_order_build(td_index *self, td_txn *txn)
     for (size_t i = 0; i < self->nslots; i++) {
         td_ixw_term *t = self->slots[i];
         /* empty: written, or rolled back */
-        if (t && t->n && t != self->del && td_ix_term_ok(t->term, t->tlen))
+        if (t && t->n && td_ix_term_ok(t->term, t->tlen))
             self->order[n++] = t;
     }
     qsort(self->order, n, sizeof *self->order, s_term_cmp);
@@ -404,12 +390,12 @@ td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
         return rc;
     self->part_end = end;
     if (end == self->norder) {
-        /* everything handed out is in the index once this commits, but for
-         * the documents after the last one gathered (a recovery's slice, or
-         * articles committed since the gathering thread handed these over) */
-        uint64_t left = self->upto ? td_txn_counter(txn, TD_CTR_DOC_NEXT) - self->upto : 0;
-        td_txn_counter_add(txn, TD_CTR_DOC_UNINDEXED,
-                           (int64_t)left - (int64_t)td_txn_counter(txn, TD_CTR_DOC_UNINDEXED));
+        /* every docno up to the last one gathered is in the index once
+         * this commits (the documents after it: the rest of a recovery, or
+         * articles committed since these were handed over) */
+        uint64_t was = td_txn_counter(txn, TD_CTR_INDEXED_UPTO);
+        if (self->upto)
+            td_txn_counter_add(txn, TD_CTR_INDEXED_UPTO, (int64_t)self->upto - (int64_t)was);
         td_txn_counter_add(txn, TD_CTR_INDEX_FLUSHES, 1);
         self->part_last = true;
     }
@@ -418,6 +404,23 @@ td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms)
 
 td_db_rc td_index_flush(td_index *self, td_txn *txn)
 {
-    td_db_rc rc = td_index_flush_deleted(self, txn);
-    return rc ? rc : td_index_flush_part(self, txn, SIZE_MAX);
+    return td_index_flush_part(self, txn, SIZE_MAX);
+}
+
+static td_db_rc s_apply_part(td_txn *txn, void *arg)
+{
+    const s_part *p = arg;
+    return td_index_flush_part(p->self, txn, p->max_terms);
+}
+
+td_db_rc td_index_flush_db(td_index *self, td_db *db, size_t part)
+{
+    s_part p = {self, part};
+    while (td_index_held(self)) {
+        td_db_rc rc = td_db_index_write(db, s_apply_part, &p);
+        if (rc != TD_DB_OK)
+            return rc;
+        td_index_committed(self);
+    }
+    return TD_DB_OK;
 }

@@ -50,9 +50,6 @@ struct td_index {
     size_t held_docs;        /* documents of committed transactions held */
     size_t attempt_docs;     /* documents added by the current attempt */
     uint32_t attempt_first;  /* the attempt's first docno */
-    td_ixw_term *del;        /* the deleted list's term, once pushed */
-    uint32_t del_base;       /* its postings when the attempt began */
-    bool retired, del_flushed;   /* what the current attempt did */
     size_t list_bytes;       /* of the terms' posting arrays */
     /* a flush in parts (td_index_flush_part): the held terms in key order
      * and the first one not on disk; dropped by an attempt that adds */
@@ -60,10 +57,9 @@ struct td_index {
     size_t norder, next;
     size_t part_end;         /* where the current attempt's part ends */
     bool part_last;          /* the current attempt writes the last part */
-    uint32_t upto;           /* the last docno gathered when docnos after it
-                              * are not held: a recovery's slice, or articles
-                              * gathered on another thread (td_index_post);
-                              * 0: every docno is indexed by the flush */
+    uint32_t upto;           /* the last docno gathered (in a recovery, the
+                              * last one looked at): the flush's last part
+                              * records it as TD_CTR_INDEXED_UPTO; 0: none */
     td_ixw_flush *fl;        /* the flush's scratch (index_flush.c) */
 };
 

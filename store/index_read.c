@@ -19,6 +19,8 @@ struct td_plist {
     bool ahead_on, ahead_end;
     unsigned char key[TD_IX_KEY];    /* the term's number + first docno */
     uint64_t df;
+    bool retired;                    /* the docnos of `retired`, no postings */
+    uint32_t at;                     /* ... the one the cursor is on */
     bool started, done, have, decoded, freqs, floats, bounded;
     const unsigned char *f3;         /* format 3: the tf arrays in the block */
     td_val val;                      /* current block */
@@ -117,6 +119,41 @@ td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t t
     if (td_cur_open(txn, TD_DBI_POSTINGS, &self->cur) != TD_DB_OK)
         self->done = true;
     return self;
+}
+
+td_plist *td_plist_open_retired(td_txn *txn, td_arena *arena)
+{
+    const uintptr_t al = _Alignof(td_plist);
+    unsigned char *raw = td_arena_alloc(arena, sizeof(td_plist) + al - 1);
+    if (!raw)
+        return NULL;
+    td_plist *self = (td_plist *)(((uintptr_t)raw + al - 1) & ~(al - 1));
+    memset(self, 0, sizeof *self);
+    self->txn = txn;
+    self->retired = true;
+    self->df = td_txn_entries(txn, TD_DBI_RETIRED);
+    if (!self->df || td_cur_open(txn, TD_DBI_RETIRED, &self->cur) != TD_DB_OK)
+        self->done = true;
+    return self;
+}
+
+/* td_plist_next_geq of the retired docnos: a seek, or the docno the
+ * cursor is on. */
+static uint32_t s_retired_geq(td_plist *self, uint32_t d)
+{
+    if (self->done)
+        return TD_IX_NONE;
+    if (self->have && self->at >= d)
+        return self->at;
+    unsigned char k[4];
+    td_ix_put_u32(k, d);
+    td_val key;
+    if (td_cur_seek(self->cur, k, 4, &key, NULL) != TD_DB_OK || key.len != 4) {
+        self->done = true;
+        return TD_IX_NONE;
+    }
+    self->have = true;
+    return self->at = td_ix_get_u32(key.data);
 }
 
 void td_plist_close(td_plist *self)
@@ -265,6 +302,8 @@ end:
 
 uint32_t td_plist_next_geq(td_plist *self, uint32_t d)
 {
+    if (self->retired)
+        return s_retired_geq(self, d);
     for (;;) {
         td_ix_header h;
         if (!td_plist_block(self, d, &h))

@@ -28,6 +28,11 @@ typedef struct td_plist td_plist;
 td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t tlen);
 void td_plist_close(td_plist *self);
 
+/* The docnos of replaced versions (`retired`), walked like a list with
+ * td_plist_next_geq only (no blocks, no frequencies); its df is their
+ * number. Queries skip them. */
+td_plist *td_plist_open_retired(td_txn *txn, td_arena *arena);
+
 /* Document frequency as counted by the writer. */
 uint64_t td_plist_df(const td_plist *self);
 

@@ -1,18 +1,24 @@
-/* indexer.c — the thread that gathers postings of committed articles; see
- * indexer.h. */
+/* indexer.c — the thread that gathers and writes the postings of committed
+ * articles; see indexer.h. */
 #include "indexer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
+#include "daemon.h"
 #include "index_int.h"
 #include "log.h"
 #include "terms.h"
 
 #define BATCH_LIMIT ((size_t)1 << 30)   /* copies of one batch's documents */
 #define MAX_ENTITIES 64                 /* as index.c indexes */
+#define HOLD_BYTES ((size_t)160 << 20)  /* default: flushed beyond this */
+#define FLUSH_PART 16384                /* terms per index transaction */
+#define RETRY_MS 1000                   /* after a failed flush */
 
 /* One document handed over: what td_index_post reads. */
 typedef struct {
@@ -25,23 +31,32 @@ typedef struct s_batch {
     td_arena *arena;
     s_doc *docs;
     size_t n, cap;
+    uint64_t seq;            /* its commit's number */
     struct s_batch *next;
 } s_batch;
 
 struct td_indexer {
     pthread_t thread;
     pthread_mutex_t mu;
-    pthread_cond_t work;     /* a batch queued, or stop */
-    pthread_cond_t idle;     /* the queue drained */
+    pthread_cond_t work;     /* a batch queued, a sync asked for, or stop */
+    pthread_cond_t done;     /* a flush ended, or nothing was left to flush */
+    td_db *db;
     s_batch *pending;        /* the writer's current attempt */
     s_batch *head, *tail;    /* committed, waiting for the thread */
     s_batch *free;
-    bool busy, stop;
-    td_index *gather;        /* the thread's (taken by the writer) */
-    td_index *spare;         /* empty, for the next take */
+    bool stop;
+    td_index *gather;        /* the thread's: postings gathered, not written */
     td_terms *terms;         /* the thread's */
     size_t queued_docs, queued_bytes, gathered_docs, gathered_bytes;
     uint32_t lost_from;      /* first docno not gathered (out of memory); 0: none */
+    /* commits, numbered: handed over, gathered, written, and the one a
+     * td_indexer_sync waits for */
+    uint64_t committed, gathered, flushed, want;
+    uint64_t fails;          /* flushes that failed */
+    td_db_rc fail_rc;        /* ... the last one's error */
+    int64_t held_since, retry_at;   /* mono ms */
+    size_t hold_docs, hold_bytes;
+    int64_t hold_ms;
 };
 
 static void s_batch_free(s_batch *b)
@@ -102,39 +117,125 @@ static uint32_t s_gather(td_indexer *self, td_index *ix, const s_batch *b, uint3
     return lost;
 }
 
+/* Is the flush of the gathered postings due (under the lock)? They are
+ * held across commits while the writer is behind: a term's postings then
+ * cost one block rewrite per flush, not one per batch (writer.h). A sync
+ * has them written once all it waits for is gathered. */
+static bool s_due(const td_indexer *self, int64_t now)
+{
+    if (!self->gathered_docs)
+        return false;
+    bool held = !self->hold_docs || self->gathered_docs >= self->hold_docs ||
+                self->gathered_bytes >= self->hold_bytes ||
+                now - self->held_since >= self->hold_ms;
+    if (self->want > self->flushed)
+        return self->gathered >= self->want || held;   /* not waiting for a retry */
+    return now >= self->retry_at && held;
+}
+
+/* Write what is gathered (the lock is released meanwhile). What a failed
+ * flush leaves stays gathered: the next flush writes it first. */
+static void s_flush(td_indexer *self, int64_t now)
+{
+    uint64_t seq = self->gathered;
+    td_index *ix = self->gather;
+    /* a flush leaves the documents not gathered counted as unindexed */
+    if (self->lost_from && (!ix->upto || ix->upto >= self->lost_from))
+        ix->upto = self->lost_from - 1;
+    size_t docs = self->gathered_docs;
+    bool asked = self->want > self->flushed;
+    pthread_mutex_unlock(&self->mu);
+    int64_t t0 = td_mono_us();
+    td_db_rc rc = td_index_flush_db(ix, self->db, FLUSH_PART);
+    td_debug("search index: postings of %zu article(s) written in %lld us%s", docs,
+             (long long)(td_mono_us() - t0), asked ? " (asked for)" : "");
+    size_t bytes = td_index_bytes(ix);
+    if (rc != TD_DB_OK)
+        td_warn("search index: postings of %zu article(s) not written yet (%s); they stay "
+                "held and are written by the next flush",
+                td_index_held(ix), td_db_strerror(rc));
+    pthread_mutex_lock(&self->mu);
+    if (rc == TD_DB_OK) {
+        self->flushed = seq;
+        self->gathered_docs = 0;
+        self->retry_at = 0;
+    } else {
+        self->fails++;
+        self->fail_rc = rc;
+        self->retry_at = now + RETRY_MS;
+    }
+    self->gathered_bytes = bytes;
+    pthread_cond_broadcast(&self->done);
+}
+
+static void s_wait(td_indexer *self, int64_t now)
+{
+    if (!self->gathered_docs) {
+        pthread_cond_wait(&self->work, &self->mu);
+        return;
+    }
+    int64_t until = self->held_since + self->hold_ms;
+    if (self->retry_at > until)
+        until = self->retry_at;
+    int64_t ms = until > now ? until - now : 1;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&self->work, &self->mu, &ts);
+}
+
+/* Gather one queued batch (the lock is released meanwhile). */
+static void s_take_batch(td_indexer *self, int64_t now)
+{
+    s_batch *b = self->head;
+    self->head = b->next;
+    if (!self->head)
+        self->tail = NULL;
+    td_index *ix = self->gather;
+    uint32_t lost = self->lost_from;
+    pthread_mutex_unlock(&self->mu);
+    td_index_begin(ix);   /* drops the order of a flush cut short */
+    lost = s_gather(self, ix, b, lost);
+    size_t bytes = td_index_bytes(ix), held = td_index_held(ix);
+    size_t qn = b->n, qb = td_arena_used(b->arena);
+    uint64_t seq = b->seq;
+    s_batch_reset(b);
+    pthread_mutex_lock(&self->mu);
+    if (lost && (!self->lost_from || lost < self->lost_from))
+        self->lost_from = lost;
+    self->queued_docs -= qn;
+    self->queued_bytes -= qb;
+    if (!self->gathered_docs && held)
+        self->held_since = now;
+    self->gathered_docs = held;
+    self->gathered_bytes = bytes;
+    self->gathered = seq;
+    b->next = self->free;
+    self->free = b;
+}
+
 static void *s_run(void *arg)
 {
     td_indexer *self = arg;
     pthread_mutex_lock(&self->mu);
-    for (;;) {
-        while (!self->head && !self->stop)
-            pthread_cond_wait(&self->work, &self->mu);
-        if (self->stop)
-            break;
-        s_batch *b = self->head;
-        self->head = b->next;
-        if (!self->head)
-            self->tail = NULL;
-        self->busy = true;
-        td_index *ix = self->gather;
-        uint32_t lost = self->lost_from;
-        pthread_mutex_unlock(&self->mu);
-        lost = s_gather(self, ix, b, lost);
-        size_t bytes = td_index_bytes(ix), held = td_index_held(ix);
-        size_t qn = b->n, qb = td_arena_used(b->arena);
-        s_batch_reset(b);
-        pthread_mutex_lock(&self->mu);
-        if (lost && (!self->lost_from || lost < self->lost_from))
-            self->lost_from = lost;
-        self->queued_docs -= qn;
-        self->queued_bytes -= qb;
-        self->gathered_docs = held;
-        self->gathered_bytes = bytes;
-        b->next = self->free;
-        self->free = b;
-        self->busy = false;
-        if (!self->head)
-            pthread_cond_broadcast(&self->idle);
+    while (!self->stop) {
+        int64_t now = td_mono_ms();
+        if (s_due(self, now)) {
+            s_flush(self, now);
+        } else if (self->head) {
+            s_take_batch(self, now);
+        } else {
+            if (!self->gathered_docs && self->flushed < self->gathered) {
+                self->flushed = self->gathered;   /* nothing to write */
+                pthread_cond_broadcast(&self->done);
+            }
+            s_wait(self, now);
+        }
     }
     pthread_mutex_unlock(&self->mu);
     return NULL;
@@ -155,27 +256,27 @@ static void s_free(td_indexer *self)
     s_free_list(self->free);
     s_batch_free(self->pending);
     td_index_destroy(&self->gather);
-    td_index_destroy(&self->spare);
     td_terms_destroy(&self->terms);
     pthread_mutex_destroy(&self->mu);
     pthread_cond_destroy(&self->work);
-    pthread_cond_destroy(&self->idle);
+    pthread_cond_destroy(&self->done);
     free(self);
 }
 
-td_indexer *td_indexer_new(void)
+td_indexer *td_indexer_new(td_db *db)
 {
     td_indexer *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     pthread_mutex_init(&self->mu, NULL);
     pthread_cond_init(&self->work, NULL);
-    pthread_cond_init(&self->idle, NULL);
+    pthread_cond_init(&self->done, NULL);
+    self->db = db;
+    self->hold_bytes = HOLD_BYTES;
     self->gather = td_index_new();
-    self->spare = td_index_new();
     self->terms = td_terms_new();
     self->pending = s_batch_get(self);
-    if (!self->gather || !self->spare || !self->terms || !self->pending ||
+    if (!self->gather || !self->terms || !self->pending ||
         pthread_create(&self->thread, NULL, s_run, self) != 0) {
         s_free(self);
         return NULL;
@@ -275,6 +376,7 @@ void td_indexer_commit(td_indexer *self)
     }
     self->queued_docs += b->n;
     self->queued_bytes += td_arena_used(b->arena);
+    b->seq = ++self->committed;
     if (self->tail)
         self->tail->next = b;
     else
@@ -301,34 +403,26 @@ size_t td_indexer_bytes(td_indexer *self)
     return n;
 }
 
-td_index *td_indexer_take(td_indexer *self)
+void td_indexer_hold(td_indexer *self, size_t docs, int64_t ms, size_t bytes)
 {
     pthread_mutex_lock(&self->mu);
-    while (self->head || self->busy)
-        pthread_cond_wait(&self->idle, &self->mu);
-    td_index *ix = NULL;
-    if (self->gathered_docs && self->spare) {
-        ix = self->gather;
-        self->gather = self->spare;
-        self->spare = NULL;
-        self->gathered_docs = self->gathered_bytes = 0;
-        /* a flush leaves the documents not gathered counted as unindexed */
-        if (self->lost_from && (!ix->upto || ix->upto >= self->lost_from))
-            ix->upto = self->lost_from - 1;
-    }
+    self->hold_docs = docs;
+    self->hold_ms = ms;
+    self->hold_bytes = bytes ? bytes : HOLD_BYTES;
+    pthread_cond_signal(&self->work);
     pthread_mutex_unlock(&self->mu);
-    return ix;
 }
 
-void td_indexer_give(td_indexer *self, td_index *ix)
+td_db_rc td_indexer_sync(td_indexer *self)
 {
-    if (!ix)
-        return;
-    td_index_reset(ix);
     pthread_mutex_lock(&self->mu);
-    if (self->spare)
-        td_index_destroy(&ix);
-    else
-        self->spare = ix;
+    uint64_t target = self->committed, fails = self->fails;
+    if (self->want < target)
+        self->want = target;
+    pthread_cond_signal(&self->work);
+    while (self->flushed < target && self->fails == fails)
+        pthread_cond_wait(&self->done, &self->mu);
+    td_db_rc rc = self->flushed >= target ? TD_DB_OK : self->fail_rc;
     pthread_mutex_unlock(&self->mu);
+    return rc;
 }

@@ -1,28 +1,26 @@
 /* indexer.h — the store's second thread: it gathers the search index's
- * postings while the writer goes on with the next batch.
+ * postings and writes them to the index's environment while the writer
+ * goes on with the next batch.
  *
- * Gathering an article's postings (its terms and positions, appended to
- * the held per-term lists of a td_index) needs nothing from the database,
- * yet it was an eighth of the writer thread's time (docs/performance.md),
- * and the writer is the store's limit on two cores. So the articles'
- * transaction writes only the doc record (td_index_add_doc) and hands the
- * docno, with a copy of the article's tokens (their wire form), entities
- * and source, to this thread once the transaction commits. The thread
- * gathers them into a td_index of its own (td_index_post).
+ * Gathering an article's postings and writing them need nothing from the
+ * articles' transaction, yet they were a third of the writer thread's
+ * time (docs/performance.md), and the writer is the store's limit on two
+ * cores. So the articles' transaction writes only the doc record
+ * (td_index_add_doc) and hands the docno, with a copy of the article's
+ * tokens (their wire form), entities and source, to this thread once the
+ * transaction commits. The thread gathers them into a td_index of its
+ * own (td_index_post) and flushes it into the index environment
+ * (td_index_flush_db, db.h: its own write lock, so beside the writer's
+ * transactions) when it holds `docs` documents, `bytes` of postings, or
+ * postings older than `ms` (td_indexer_hold), or when the writer asks
+ * (td_indexer_sync). Documents are handed over in docno order, so per
+ * term postings reach the disk in docno order.
  *
- * The writer still writes the postings, in its own transactions: when a
- * flush is due it takes the thread's td_index (td_indexer_take waits until
- * everything handed over is gathered) and the thread goes on with an empty
- * one; flushed, the taken index comes back (td_indexer_give). Documents
- * are handed over in docno order and each taken index holds the docnos
- * after the previous one, so per term postings still reach the disk in
- * docno order.
- *
- * Nothing here is durable: the doc records and TD_CTR_DOC_UNINDEXED are,
- * and what the process loses is re-indexed at the next start
- * (td_index_recover). If memory runs out while gathering, the documents
- * from that one on are no longer gathered (an error is logged) and every
- * later flush leaves them counted as unindexed, for the next start.
+ * Nothing here is durable: the doc records are, and TD_CTR_INDEXED_UPTO
+ * tells which docnos the index lacks after a crash (td_index_recover).
+ * If memory runs out while gathering, the documents from that one on are
+ * no longer gathered (an error is logged) and every later flush leaves
+ * them counted as unindexed, for the next start.
  */
 #ifndef TD_INDEXER_H
 #define TD_INDEXER_H
@@ -35,12 +33,19 @@
 
 typedef struct td_indexer td_indexer;
 
-/* New indexer with its thread started; NULL when out of memory or the
- * thread cannot start. */
-td_indexer *td_indexer_new(void);
+/* New indexer with its thread started, writing into db's index
+ * environment; NULL when out of memory or the thread cannot start. Until
+ * td_indexer_hold, every batch is written once gathered. */
+td_indexer *td_indexer_new(td_db *db);
 
-/* Stop the thread and free everything (what is not taken is dropped). */
+/* Stop the thread and free everything (what is not written is dropped:
+ * td_index_recover writes it at the next start). */
 void td_indexer_destroy(td_indexer **self_p);
+
+/* When the gathered postings are written: once they hold `docs` documents
+ * (0: after every batch), `bytes` of memory (0: the default, 160 MiB) or
+ * are `ms` old. */
+void td_indexer_hold(td_indexer *self, size_t docs, int64_t ms, size_t bytes);
 
 /* Start of a transaction attempt: forget what a failed attempt added. */
 void td_indexer_begin(td_indexer *self);
@@ -54,18 +59,14 @@ int td_indexer_add(td_indexer *self, uint32_t doc, const td_article *a,
 /* The attempt committed: its documents go to the thread. */
 void td_indexer_commit(td_indexer *self);
 
-/* Documents handed over and not taken yet, and the memory they take
+/* Documents handed over and not written yet, and the memory they take
  * (copies waiting and postings gathered). */
 size_t td_indexer_held(td_indexer *self);
 size_t td_indexer_bytes(td_indexer *self);
 
-/* Wait until the thread has gathered everything handed over; take the
- * index holding it (NULL when nothing is held) and leave the thread an
- * empty one. Give it back with td_indexer_give before the next take. */
-td_index *td_indexer_take(td_indexer *self);
-
-/* A taken index, flushed or not: it is reset and becomes the thread's
- * next empty one. */
-void td_indexer_give(td_indexer *self, td_index *ix);
+/* Wait until the postings of every document handed over are written;
+ * TD_DB_OK, or the error of a flush that failed meanwhile (what it left
+ * stays held, and is written by a later flush). */
+td_db_rc td_indexer_sync(td_indexer *self);
 
 #endif

@@ -420,10 +420,29 @@ static void s_index_docs(s_ctx *c)
     }
 }
 
-/* Walk the postings: `deleted_only` gathers the retired docnos (the
- * reserved deleted-list term), else every posting is checked against them
- * and the live docs. */
-static void s_postings(s_ctx *c, bool deleted_only)
+/* The retired docnos (`retired`): each within the docnos handed out. */
+static void s_retired(s_ctx *c)
+{
+    td_cur *cur;
+    td_val k;
+    if (td_cur_open(c->txn, TD_DBI_RETIRED, &cur) != TD_DB_OK)
+        return;
+    for (td_db_rc rc = td_cur_first(cur, &k, NULL); rc == TD_DB_OK;
+         rc = td_cur_next(cur, &k, NULL)) {
+        uint32_t doc = k.len == 4 ? td_ix_get_u32(k.data) : 0;
+        if (!doc || doc > c->doc_next) {
+            char show[128];
+            s_problem(c, "search index: retired docno %s is not one handed out",
+                      s_show(k.data, k.len, show, sizeof show));
+            continue;
+        }
+        s_bit_set(c->deleted, doc);
+    }
+    td_cur_close(&cur);
+}
+
+/* Walk the postings: every posting is of a live or a retired doc. */
+static void s_postings(s_ctx *c)
 {
     td_cur *cur;
     td_val k, v;
@@ -431,33 +450,20 @@ static void s_postings(s_ctx *c, bool deleted_only)
     uint64_t term_next = td_txn_counter(c->txn, TD_CTR_TERM_NEXT);
     if (td_cur_open(c->txn, TD_DBI_POSTINGS, &cur) != TD_DB_OK)
         return;
-    td_db_rc rc;
-    if (deleted_only) {
-        unsigned char pre[TD_IX_KEY];
-        td_ix_key(TD_IX_NO_DELETED, 0, pre);
-        rc = td_cur_seek(cur, pre, TD_IX_KEY_TERM, &k, &v);
-    } else {
-        rc = td_cur_first(cur, &k, &v);
-    }
-    for (; rc == TD_DB_OK; rc = td_cur_next(cur, &k, &v)) {
+    for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK; rc = td_cur_next(cur, &k, &v)) {
         uint32_t no = k.len == TD_IX_KEY ? td_ix_get_u32(k.data) : 0;
-        bool is_del = no == TD_IX_NO_DELETED;
-        if (deleted_only && !is_del)
-            break;
-        if (!deleted_only)
-            c->r->postings++;
+        c->r->postings++;
         td_ix_header h;
         uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], len[TD_IX_BLOCK];
         int n;
         if (!no || no > term_next || td_ix_header_read(v.data, v.len, &h) != 0 ||
             (n = td_ix_block_docs(v.data, v.len, doc, tt, tb, len)) <= 0 ||
             h.first != td_ix_get_u32((const unsigned char *)k.data + TD_IX_KEY_TERM)) {
-            if (!deleted_only)
-                s_problem(c, "search index: posting block %s is damaged",
-                          s_show(k.data, k.len, show, sizeof show));
+            s_problem(c, "search index: posting block %s is damaged",
+                      s_show(k.data, k.len, show, sizeof show));
             continue;
         }
-        if (!deleted_only && h.format >= 3) {
+        if (h.format >= 3) {
             /* format 3 keeps the block's positions under the same key */
             td_val pv = v;   /* format 4: inline */
             uint32_t pos[8];
@@ -471,15 +477,12 @@ static void s_postings(s_ctx *c, bool deleted_only)
         }
         for (int i = 0; i < n; i++) {
             if (doc[i] > c->doc_next || (i && doc[i] <= doc[i - 1])) {
-                if (!deleted_only)
-                    s_problem(c, "search index: block %s holds docno %u out of order or "
-                                 "beyond doc_next",
-                              s_show(k.data, k.len, show, sizeof show), doc[i]);
+                s_problem(c, "search index: block %s holds docno %u out of order or "
+                             "beyond doc_next",
+                          s_show(k.data, k.len, show, sizeof show), doc[i]);
                 break;
             }
-            if (deleted_only)
-                s_bit_set(c->deleted, doc[i]);
-            else if (!is_del && !s_bit(c->live, doc[i]) && !s_bit(c->deleted, doc[i]))
+            if (!s_bit(c->live, doc[i]) && !s_bit(c->deleted, doc[i]))
                 s_problem(c, "search index: term number %u has a posting for doc %u, "
                              "which is neither live nor retired",
                           no, doc[i]);
@@ -595,8 +598,12 @@ int td_verify(td_db *db, FILE *out, td_verify_report *report)
     s_counter(&c, TD_CTR_DOC_LIVE, td_txn_entries(c.txn, TD_DBI_DOCIDS),
               "id map entries in the search index");
     s_terms(&c);
-    s_postings(&c, true);
-    s_postings(&c, false);
+    s_retired(&c);
+    s_postings(&c);
+    if (td_txn_counter(c.txn, TD_CTR_INDEXED_UPTO) > c.doc_next)
+        s_problem(&c, "search index: indexed up to docno %llu, beyond doc_next %llu",
+                  (unsigned long long)td_txn_counter(c.txn, TD_CTR_INDEXED_UPTO),
+                  (unsigned long long)c.doc_next);
 
     if (out)
         fprintf(out,

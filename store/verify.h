@@ -6,8 +6,8 @@
  * lists exists and points back; every event's story exists and lists it;
  * event_time, keys, entity links and rejects resolve; the counters in
  * `meta` match the entry counts; and the search index's doc records,
- * id map and postings reference live articles (or retired versions on the
- * deleted list). Used by `tidings-verify`, the crash test and scripts/soak.
+ * id map and postings reference live articles (or retired versions in
+ * `retired`). Used by `tidings-verify`, the crash test and scripts/soak.
  */
 #ifndef TD_VERIFY_H
 #define TD_VERIFY_H

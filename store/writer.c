@@ -16,7 +16,6 @@
 #define ID_ATTEMPTS 8                  /* derived ids tried on a collision */
 #define HOLD_BYTES ((size_t)160 << 20) /* held postings flushed beyond this */
 #define FLUSH_PART 16384               /* terms per index flush transaction */
-#define FLUSH_RETRY_MS 1000            /* after a failed flush */
 
 typedef struct {
     unsigned char env[TD_WRITER_ENVELOPE];
@@ -34,21 +33,17 @@ struct td_writer {
     td_db *db;
     td_assign *assign;
     td_notices *notices;
-    td_index *index;       /* search index: doc records and the deleted list
+    td_index *index;       /* search index: doc records and retired docnos
                             * (postings too while recovering) */
-    td_indexer *indexer;   /* gathers the postings of committed articles */
-    td_index *flushing;    /* taken from the indexer, not all written yet */
+    td_indexer *indexer;   /* gathers and writes the postings of committed
+                            * articles */
     td_terms *terms;       /* the current article's tokens (clustering + index) */
     td_arena *batch;       /* lives for one batch */
     td_arena *work;        /* lives for one transaction attempt */
     s_item *items;
     size_t n, cap, bytes;
     td_writer_totals totals, attempt;
-    /* index postings held across commits (td_writer_hold_index) */
-    size_t hold_docs, hold_bytes;   /* no new articles past 2 * hold_bytes */
-    int64_t hold_ms, held_since;
-    int64_t flush_retry;   /* mono ms: a failed flush is not tried before */
-    bool more;             /* the commit under way has more input behind it */
+    size_t hold_bytes;     /* held postings: no new articles past twice this */
 };
 
 td_writer *td_writer_new(td_db *db)
@@ -61,7 +56,7 @@ td_writer *td_writer_new(td_db *db)
     self->assign = td_assign_new();
     self->notices = td_notices_new();
     self->index = td_index_new();
-    self->indexer = td_indexer_new();
+    self->indexer = td_indexer_new(db);
     self->terms = td_terms_new();
     self->batch = td_arena_new(BATCH_ARENA);
     self->work = td_arena_new(BATCH_ARENA);
@@ -80,7 +75,6 @@ void td_writer_destroy(td_writer **self_p)
     td_notices_destroy(&self->notices);
     td_index_destroy(&self->index);
     td_indexer_destroy(&self->indexer);
-    td_index_destroy(&self->flushing);
     td_terms_destroy(&self->terms);
     td_arena_destroy(&self->batch);
     td_arena_destroy(&self->work);
@@ -332,40 +326,18 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
 
 void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes)
 {
-    self->hold_docs = docs;
-    self->hold_ms = ms;
     self->hold_bytes = bytes ? bytes : HOLD_BYTES;
+    td_indexer_hold(self->indexer, docs, ms, self->hold_bytes);
 }
 
 size_t td_writer_index_held(const td_writer *self)
 {
-    return td_index_held(self->index) + td_indexer_held(self->indexer) +
-           (self->flushing ? td_index_held(self->flushing) : 0);
+    return td_index_held(self->index) + td_indexer_held(self->indexer);
 }
 
 static size_t s_index_bytes(const td_writer *self)
 {
-    return td_index_bytes(self->index) + td_indexer_bytes(self->indexer) +
-           (self->flushing ? td_index_bytes(self->flushing) : 0);
-}
-
-/* Whether the held postings are written after this commit. Flushing per
- * batch rewrites the last block of every term the batch touched; holding
- * the postings of several batches touches each term once for all of them
- * (40 % off the index writer's time per article at 8,000 held articles,
- * measured in docs/performance.md). So postings are held only while the
- * store is behind (`more`, decided by the server from the batch and the
- * input waiting), within the configured documents, age and memory. A
- * store that turns idle flushes (td_writer_flush_index). */
-static bool s_flush_due(const td_writer *self)
-{
-    size_t held = td_writer_index_held(self);
-    if (!held || td_mono_ms() < self->flush_retry)
-        return false;
-    if (!self->more || !self->hold_docs)
-        return true;
-    return held >= self->hold_docs || s_index_bytes(self) >= self->hold_bytes ||
-           td_mono_ms() - self->held_since >= self->hold_ms;
+    return td_index_bytes(self->index) + td_indexer_bytes(self->indexer);
 }
 
 /* The body of the write transaction; replayable (see td_db_write). */
@@ -391,51 +363,21 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
         if (rc != TD_DB_OK)
             return rc;
     }
-    td_db_rc rc = td_assign_flush(self->assign, txn);
-    return rc ? rc : td_index_flush_deleted(self->index, txn);
-}
-
-/* One part of the held postings' flush. */
-static td_db_rc s_apply_flush(td_txn *txn, void *arg)
-{
-    return td_index_flush_part(arg, txn, FLUSH_PART);
-}
-
-/* The held postings in transactions of FLUSH_PART terms, apart from the
- * articles': a failed flush costs no article, and the transactions stay
- * the same size however many postings are held (one transaction of every
- * held term had grown to more than LMDB's 131,071 dirty pages at ~850k
- * stored articles, docs/performance.md). What a failed part leaves held
- * is written by the next flush. */
-static td_db_rc s_flush(td_writer *self, td_index *ix)
-{
-    while (td_index_held(ix)) {
-        td_db_rc rc = td_db_write(self->db, s_apply_flush, ix);
-        if (rc != TD_DB_OK) {
-            self->flush_retry = td_mono_ms() + FLUSH_RETRY_MS;
-            return rc;
-        }
-        td_index_committed(ix);
-    }
-    self->flush_retry = 0;
-    return TD_DB_OK;
+    return td_assign_flush(self->assign, txn);
 }
 
 /* The held postings in docno order: what a recovery at start could not
- * write, what a failed flush left, then what the indexer's thread holds. */
+ * write, then everything handed to the indexer's thread. Each goes in
+ * transactions of FLUSH_PART terms, apart from the articles': a failed
+ * flush costs no article, and the transactions stay the same size however
+ * many postings are held (one transaction of every held term had grown to
+ * more than LMDB's 131,071 dirty pages at ~850k stored articles,
+ * docs/performance.md). What a failed part leaves held is written by the
+ * next flush. */
 td_db_rc td_writer_flush_index(td_writer *self)
 {
-    td_db_rc rc = s_flush(self, self->index);
-    if (rc != TD_DB_OK)
-        return rc;
-    for (;;) {
-        if (!self->flushing && !(self->flushing = td_indexer_take(self->indexer)))
-            return TD_DB_OK;
-        if ((rc = s_flush(self, self->flushing)) != TD_DB_OK)
-            return rc;
-        td_indexer_give(self->indexer, self->flushing);
-        self->flushing = NULL;
-    }
+    td_db_rc rc = td_index_flush_db(self->index, self->db, FLUSH_PART);
+    return rc ? rc : td_indexer_sync(self->indexer);
 }
 
 static td_db_rc s_apply_upgrade(td_txn *txn, void *arg)
@@ -485,7 +427,7 @@ td_db_rc td_writer_recover(td_writer *self)
         /* a part already on disk is skipped term by term; the last part
          * lowers the counter. What fails stays held and is retried while
          * serving. */
-        if ((rc = s_flush(self, self->index)) != TD_DB_OK)
+        if ((rc = td_index_flush_db(self->index, self->db, FLUSH_PART)) != TD_DB_OK)
             return rc;
         if (upgraded)
             td_info("search index: %zu article(s) re-indexed, %llu docno(s) to go", total,
@@ -535,9 +477,6 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
     td_db_rc rc = s_backlog(self, sink);
     if (rc != TD_DB_OK)
         return rc;
-    self->more = more;
-    if (!td_writer_index_held(self))
-        self->held_since = td_mono_ms();
     rc = td_db_write(self->db, s_apply, self);
     if (rc == TD_DB_OK) {
         td_assign_committed(self->assign);
@@ -549,8 +488,14 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
         self->totals.rejected += self->attempt.rejected;
         self->totals.commits++;
         /* before the acknowledgements: an idle store's articles are found
-         * by search once acknowledged (its postings are not held) */
-        td_db_rc frc = s_flush_due(self) ? td_writer_flush_index(self) : TD_DB_OK;
+         * by search once acknowledged (its postings are not held); one
+         * that is behind (`more` input waiting) leaves the indexer's
+         * thread to write them as it holds enough (td_indexer_hold) */
+        int64_t t0 = td_mono_us();
+        td_db_rc frc = more ? TD_DB_OK : td_writer_flush_index(self);
+        if (!more)
+            td_debug("search index: waited %lld us for the postings of %zu message(s)",
+                     (long long)(td_mono_us() - t0), self->n);
         if (frc != TD_DB_OK)
             td_warn("search index: postings of %zu article(s) not written yet (%s); they "
                     "stay held and are written by the next flush",

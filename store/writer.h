@@ -46,9 +46,10 @@ size_t td_writer_bytes(const td_writer *self);
 
 /* Write the batch in one transaction (`more`: the store is behind its
  * input, so the search index may hold this batch's postings, see
- * td_writer_hold_index); once it has committed, write the held postings
- * if they are due (transactions of their own: their failure is logged and
- * retried, never the batch's), send every acknowledgement (token != 0)
+ * td_writer_hold_index); once it has committed, hand its postings to the
+ * indexer's thread and, without `more`, wait until it has written them
+ * (transactions of their own: their failure is logged and retried, never
+ * the batch's), send every acknowledgement (token != 0)
  * and notification to `sink`, then empty the batch. When the transaction fails nothing is notified and:
  *  - full disk (TD_DB_NOSPACE, or TD_DB_FULL when the map cannot grow):
  *    acked messages get `unavailable` and leave the batch; feed messages
@@ -57,9 +58,9 @@ size_t td_writer_bytes(const td_writer *self);
  * Returns the transaction outcome. */
 td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more);
 
-/* Let the search index hold postings across commits made with `more`, up
- * to `docs` articles, `ms` milliseconds and `bytes` of memory (0: 160
- * MiB), then write them in one flush; docs 0 (the default) flushes at
+/* Let the indexer's thread hold postings across commits made with `more`,
+ * up to `docs` articles, `ms` milliseconds and `bytes` of memory (0: 160
+ * MiB), then write them in one flush; docs 0 (the default) flushes after
  * every commit. Held articles are stored and acknowledged; search finds
  * them once flushed. A flush that fails leaves them held and is retried
  * a second later; once they take twice `bytes`, commits wait for it as
@@ -67,9 +68,9 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
 void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes);
 
 /* Articles whose postings are held (gathered, or still waiting for the
- * indexer's thread to gather them: indexer.h), and the transactions that
- * write them (call it when no input is waiting; it first waits for the
- * thread to catch up). */
+ * indexer's thread to gather them: indexer.h), and writing them all
+ * (call it when no input is waiting; it waits for the thread to gather
+ * and write everything handed over). */
 size_t td_writer_index_held(const td_writer *self);
 td_db_rc td_writer_flush_index(td_writer *self);
 

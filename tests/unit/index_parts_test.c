@@ -5,9 +5,9 @@
  * it finished — and then completed must leave exactly the index that
  * flushing every batch in its own transaction leaves: the same terms, the
  * same docnos per term, each once and in order, the same document
- * frequencies and deleted list, and no document left unindexed. The same
- * holds for postings gathered on the indexer's thread (store/indexer.c)
- * and flushed while later batches are gathered. */
+ * frequencies and retired docnos, and no document left unindexed. The
+ * same holds for postings gathered and written on the indexer's thread
+ * (store/indexer.c) while the writer commits later batches. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,7 +84,7 @@ static td_db_rc s_batch_fn(td_txn *txn, void *arg)
         if (rc)
             return rc;
     }
-    return b->flush ? td_index_flush(b->ix, txn) : td_index_flush_deleted(b->ix, txn);
+    return b->flush ? td_index_flush(b->ix, txn) : TD_DB_OK;
 }
 
 static void s_add(td_db *db, td_index *ix, int from, int to, int version, bool flush)
@@ -104,7 +104,7 @@ static int s_parts(td_db *db, td_index *ix, int max)
 {
     int n = 0;
     while (td_index_held(ix) && (!max || n < max)) {
-        assert_int_equal(td_db_write(db, s_part_fn, ix), TD_DB_OK);
+        assert_int_equal(td_db_index_write(db, s_part_fn, ix), TD_DB_OK);
         td_index_committed(ix);
         n++;
     }
@@ -128,8 +128,7 @@ static void s_rmtree(const char *dir)
     assert_int_equal(system(cmd), 0);
 }
 
-/* All docnos of a term, block by block; the blocks of a term other than
- * the deleted list must come in docno order, each docno once. */
+/* All docnos of a term, block by block, in docno order, each once. */
 static size_t s_docnos(td_txn *txn, const void *term, size_t tlen, uint32_t *out, size_t cap)
 {
     unsigned char key[TD_IX_KEY];
@@ -140,7 +139,6 @@ static size_t s_docnos(td_txn *txn, const void *term, size_t tlen, uint32_t *out
     assert_int_equal(td_cur_open(txn, TD_DBI_POSTINGS, &cur), TD_DB_OK);
     td_val k, v;
     static uint32_t doc[TD_IX_BLOCK], tt[TD_IX_BLOCK], tb[TD_IX_BLOCK], dl[TD_IX_BLOCK];
-    bool del = tlen == strlen(TD_IX_T_DELETED) && memcmp(term, TD_IX_T_DELETED, tlen) == 0;
     for (td_db_rc rc = td_cur_seek(cur, key, kl, &k, &v);
          rc == TD_DB_OK && k.len == kl && memcmp(k.data, key, kl - 4) == 0;
          rc = td_cur_next(cur, &k, &v)) {
@@ -148,7 +146,7 @@ static size_t s_docnos(td_txn *txn, const void *term, size_t tlen, uint32_t *out
         assert_true(m > 0);
         for (int i = 0; i < m; i++) {
             assert_true(n < cap);
-            if (n && !del)
+            if (n)
                 assert_true(doc[i] > out[n - 1]);
             out[n++] = doc[i];
         }
@@ -157,7 +155,24 @@ static size_t s_docnos(td_txn *txn, const void *term, size_t tlen, uint32_t *out
     return n;
 }
 
-/* Both stores hold the same index (and deleted list, when `del`). */
+/* The retired docnos, as queries skip them. */
+static size_t s_retired(td_txn *txn, uint32_t *out, size_t cap)
+{
+    td_arena *arena = td_arena_new(1u << 20);
+    td_plist *pl = td_plist_open_retired(txn, arena);
+    assert_non_null(pl);
+    size_t n = 0;
+    for (uint32_t d = td_plist_next_geq(pl, 1); d != TD_IX_NONE; d = td_plist_next_geq(pl, d + 1)) {
+        assert_true(n < cap);
+        out[n++] = d;
+    }
+    assert_int_equal(n, td_plist_df(pl));
+    td_plist_close(pl);
+    td_arena_destroy(&arena);
+    return n;
+}
+
+/* Both stores hold the same index (and retired docnos, when `del`). */
 static void s_same_index(td_db *ref, td_db *got, bool del)
 {
     td_txn *rt, *gt;
@@ -188,12 +203,10 @@ static void s_same_index(td_db *ref, td_db *got, bool del)
     td_cur_close(&cur);
     assert_int_equal(seen, nterms);
     assert_true(postings > (size_t)DOCS * 20);
-    /* the deleted list (reserved term number) */
-    size_t dn = strlen(TD_IX_T_DELETED);
     if (del) {
-        size_t na = s_docnos(rt, TD_IX_T_DELETED, dn, a, DOCS * 2);
+        size_t na = s_retired(rt, a, DOCS * 2);
         assert_true(na > 0);
-        assert_int_equal(s_docnos(gt, TD_IX_T_DELETED, dn, b, DOCS * 2), na);
+        assert_int_equal(s_retired(gt, b, DOCS * 2), na);
         assert_memory_equal(a, b, na * sizeof *a);
     }
     td_txn_end(&rt);
@@ -272,10 +285,10 @@ static void test_parts_equal_one_flush(void **state)
         assert_non_null(f);
         fputs("index\n", f);
         fclose(f);
-        assert_int_not_equal(td_db_write(got, s_part_fn, gix), TD_DB_OK);
+        assert_int_not_equal(td_db_index_write(got, s_part_fn, gix), TD_DB_OK);
         unlink(sw);
     }
-    s_add(ref, rix, 0, BATCH, 1, true);   /* new versions: the deleted list */
+    s_add(ref, rix, 0, BATCH, 1, true);   /* new versions: retired docnos */
     s_add(got, gix, 0, BATCH, 1, false);
     for (; b < 10 * BATCH; b += BATCH) {
         s_add(ref, rix, b, b + BATCH, 0, true);
@@ -384,7 +397,7 @@ static void test_old_layout_rebuilt_in_slices(void **state)
 /* A batch of the writer's way: doc records in the transaction, postings
  * handed to the indexer's thread once it commits. */
 typedef struct {
-    td_index *ix;      /* doc records and the deleted list */
+    td_index *ix;      /* doc records and retired docnos */
     td_indexer *ixr;
     td_terms *terms;
     td_arena *arena;
@@ -416,7 +429,7 @@ static td_db_rc s_tbatch_fn(td_txn *txn, void *arg)
         b->fail = false;
         return TD_DB_ERROR;
     }
-    return td_index_flush_deleted(b->ix, txn);
+    return TD_DB_OK;
 }
 
 static void s_tadd(td_db *db, s_tbatch *b, int from, int to, int version)
@@ -442,22 +455,24 @@ static uint64_t s_unindexed(td_db *db)
     return n;
 }
 
-/* Postings gathered on the indexer's thread, taken and flushed in parts
- * while later batches are handed over (and one attempt fails after
- * handing its documents over): the same index as flushing every batch in
- * its own transaction, and the counter of unindexed documents counts
- * exactly those not taken yet. */
+/* Postings gathered and written on the indexer's thread while the writer
+ * commits later batches (one attempt failing after handing its documents
+ * over): the same index as flushing every batch in its own transaction,
+ * and the counter of unindexed documents counts exactly those not written
+ * yet. */
 static void test_gathered_on_thread(void **state)
 {
     (void)state;
     char rdir[] = "/tmp/td-parts-ref-XXXXXX", gdir[] = "/tmp/td-parts-got-XXXXXX";
     td_db *ref = s_open(rdir), *got = s_open(gdir);
     td_index *rix = td_index_new(), *gix = td_index_new();
-    s_tbatch tb = {.ix = gix, .ixr = td_indexer_new(), .terms = td_terms_new(),
+    s_tbatch tb = {.ix = gix, .ixr = td_indexer_new(got), .terms = td_terms_new(),
                    .arena = td_arena_new(64u << 20)};
     assert_non_null(tb.ixr);
     assert_non_null(tb.terms);
-    assert_null(td_indexer_take(tb.ixr));   /* nothing held */
+    assert_int_equal(td_indexer_sync(tb.ixr), TD_DB_OK);   /* nothing held */
+    /* held until asked */
+    td_indexer_hold(tb.ixr, SIZE_MAX, INT64_MAX / 2, SIZE_MAX);
     int b = 0;
     for (; b < 5 * BATCH; b += BATCH) {
         s_add(ref, rix, b, b + BATCH, 0, true);
@@ -466,32 +481,32 @@ static void test_gathered_on_thread(void **state)
     }
     assert_int_equal(td_indexer_held(tb.ixr), 5 * BATCH);
     assert_true(td_indexer_bytes(tb.ixr) > 0);
-    td_index *taken = td_indexer_take(tb.ixr);
-    assert_non_null(taken);
+    assert_int_equal(s_unindexed(got), 5 * BATCH);
+    assert_int_equal(td_indexer_sync(tb.ixr), TD_DB_OK);
     assert_int_equal(td_indexer_held(tb.ixr), 0);
-    assert_int_equal(td_index_held(taken), 5 * BATCH);
-    assert_int_equal(s_parts(got, taken, 3), 3);
-    /* later batches go to the thread's other index meanwhile */
+    assert_int_equal(s_unindexed(got), 0);
+
+    /* written by the thread every two batches, beside the writer's
+     * transactions */
+    td_indexer_hold(tb.ixr, 2 * BATCH, INT64_MAX / 2, SIZE_MAX);
     for (; b < 7 * BATCH; b += BATCH) {
         s_add(ref, rix, b, b + BATCH, 0, true);
         s_tadd(got, &tb, b, b + BATCH, 0);
     }
-    assert_true(s_parts(got, taken, 0) > 1);
-    assert_int_equal(s_unindexed(got), 2 * BATCH);
-    td_indexer_give(tb.ixr, taken);
-
-    s_add(ref, rix, 0, BATCH, 1, true);   /* new versions: the deleted list */
+    s_add(ref, rix, 0, BATCH, 1, true);   /* new versions: retired docnos */
     s_tadd(got, &tb, 0, BATCH, 1);
     for (; b < DOCS; b += BATCH) {
         s_add(ref, rix, b, b + BATCH, 0, true);
         s_tadd(got, &tb, b, b + BATCH, 0);
     }
-    assert_int_equal(td_indexer_held(tb.ixr), DOCS - 5 * BATCH + BATCH);
-    taken = td_indexer_take(tb.ixr);
-    assert_non_null(taken);
-    s_parts(got, taken, 0);
-    td_indexer_give(tb.ixr, taken);
-    assert_null(td_indexer_take(tb.ixr));
+    assert_int_equal(td_indexer_sync(tb.ixr), TD_DB_OK);
+    assert_int_equal(td_indexer_held(tb.ixr), 0);
+    /* the thread wrote as it held two batches (before taking a third),
+     * not only when asked */
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(got, &txn), TD_DB_OK);
+    assert_true(td_txn_counter(txn, TD_CTR_INDEX_FLUSHES) >= 1 + (DOCS - 5 * BATCH) / (2 * BATCH));
+    td_txn_end(&txn);
     s_same_index(ref, got, true);
 
     td_indexer_destroy(&tb.ixr);
