@@ -91,6 +91,8 @@ typedef struct {
     MDB_env *env;
     MDB_dbi meta;
     int grows_pending;          /* map growths not yet recorded in meta */
+    td_pagecache pc;            /* the file's next pages, cached ahead (the
+                                 * environment's writing thread) */
 } s_env;
 
 struct td_db {
@@ -105,7 +107,6 @@ struct td_db {
     uint64_t nospace_pending;   /* ... of them for a full disk */
     uint64_t clears_pending;    /* reader slots cleared, not yet recorded */
     bool panicked;              /* MDB_PANIC: the environment is unusable */
-    td_pagecache pc;            /* the file's next pages, cached ahead (writer) */
     uint64_t psize;             /* LMDB's page size */
     msgpack_sbuffer sbuf;       /* packing buffer for puts */
     msgpack_packer pk;
@@ -113,7 +114,7 @@ struct td_db {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static void s_prepare(td_db *self);
+static void s_prepare(td_db *self, int e);
 
 const char *td_db_strerror(td_db_rc rc)
 {
@@ -514,14 +515,15 @@ td_db *td_db_open(const td_db_opts *opts, td_db_rc *rc_out)
         if ((*rc = s_open_dbis(self, e)) != TD_DB_OK)
             goto fail;
     self->wtxn.db = self->itxn.db = self;
-    MDB_stat est;
-    int fd = -1;
-    if (!self->readonly && mdb_env_stat(self->e[ENV_MAIN].env, &est) == 0 &&
-        mdb_env_get_fd(self->e[ENV_MAIN].env, &fd) == 0) {
+    for (int e = 0; e < ENV_COUNT && !self->readonly; e++) {
+        MDB_stat est;
+        int fd = -1;
+        if (mdb_env_stat(self->e[e].env, &est) != 0 || mdb_env_get_fd(self->e[e].env, &fd) != 0)
+            continue;
         self->psize = est.ms_psize;
-        td_pagecache_init(&self->pc, fd);
-        (void)td_pagecache_start(&self->pc);   /* off the writer; failed: synchronous */
-        s_prepare(self);
+        td_pagecache_init(&self->e[e].pc, fd);
+        (void)td_pagecache_start(&self->e[e].pc);   /* off the writer; failed: synchronous */
+        s_prepare(self, e);
     }
     return self;
 fail:
@@ -534,10 +536,11 @@ void td_db_destroy(td_db **self_p)
     if (!self_p || !*self_p)
         return;
     td_db *self = *self_p;
-    td_pagecache_stop(&self->pc);   /* before LMDB closes the file */
-    for (int e = 0; e < ENV_COUNT; e++)
+    for (int e = 0; e < ENV_COUNT; e++) {
+        td_pagecache_stop(&self->e[e].pc);   /* before LMDB closes the file */
         if (self->e[e].env)
             mdb_env_close(self->e[e].env);
+    }
     if (self->lock_fd >= 0)
         close(self->lock_fd);   /* releases the flock */
     msgpack_sbuffer_destroy(&self->sbuf);
@@ -784,16 +787,18 @@ static td_db_rc s_ctr_flush(td_txn *t)
 }
 
 /* The pages the file grows into next, cached one by one (pagecache.h). */
-static void s_prepare(td_db *self)
+static void s_prepare(td_db *self, int e)
 {
     MDB_envinfo info;
-    if (self->readonly || !self->psize || mdb_env_info(self->e[ENV_MAIN].env, &info) != 0)
+    if (self->readonly || !self->psize || mdb_env_info(self->e[e].env, &info) != 0)
         return;
-    int err = td_pagecache_error(&self->pc);
-    td_pagecache_ahead(&self->pc, ((uint64_t)info.me_last_pgno + 1) * self->psize);
-    int now = td_pagecache_error(&self->pc);
+    td_pagecache *pc = &self->e[e].pc;
+    int err = td_pagecache_error(pc);
+    td_pagecache_ahead(pc, ((uint64_t)info.me_last_pgno + 1) * self->psize);
+    int now = td_pagecache_error(pc);
     if (now && now != err)
-        td_debug("data file: next pages not cached ahead: %s", strerror(now));
+        td_debug("%s: next pages not cached ahead: %s", e == ENV_INDEX ? INDEX_FILE : DATA_FILE,
+                 strerror(now));
 }
 
 static void s_abort(td_txn *t)
@@ -822,6 +827,7 @@ static int s_commit_parts(td_txn *t, bool *main_done)
             s_abort(t);
             return mrc;
         }
+        s_prepare(t->db, e);
         if (e == t->wenv) {
             *main_done = true;
             t->db->e[e].grows_pending = 0;
@@ -862,7 +868,6 @@ static td_db_rc s_write(td_db *self, int wenv, td_db_write_fn fn, void *arg)
             bool done;
             mrc = s_commit_parts(t, &done);
             if (done && wenv == ENV_MAIN) {
-                s_prepare(self);
                 self->fails_pending = self->nospace_pending = self->clears_pending = 0;
             }
             if (mrc == MDB_SUCCESS)
