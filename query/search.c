@@ -49,17 +49,27 @@ static double s_bm25(const s_ctx *c, double idf, float tf, uint32_t dl)
     return idf * tf * (K1 + 1) / (tf + norm);
 }
 
+/* A leaf on list `pl` (NULL: out of memory), closed with the query. */
+static s_node *s_leaf(s_ctx *c, td_plist *pl)
+{
+    s_node *n = pl && c->n_lists < MAX_LISTS ? td_arena_alloc(c->arena, sizeof *n) : NULL;
+    if (!n) {
+        td_plist_close(pl);   /* NULL-safe */
+        return NULL;
+    }
+    c->lists[c->n_lists++] = n->pl = pl;
+    n->kind = N_TERM;
+    n->df = td_plist_df(pl);
+    return n;
+}
+
 static s_node *s_term(s_ctx *c, const char *term, double w, size_t *idf_i)
 {
-    s_node *n = td_arena_alloc(c->arena, sizeof *n);
-    if (!n || c->n_lists == MAX_LISTS ||
-        !(n->pl = td_plist_open(c->txn, c->arena, term, strlen(term))))
+    s_node *n = s_leaf(c, td_plist_open(c->txn, c->arena, term, strlen(term)));
+    if (!n)
         return NULL;
-    c->lists[c->n_lists++] = n->pl;
     td_plist_set_bm25(n->pl, K1, B, c->st->avgdl);
-    n->kind = N_TERM;
     n->w = w;
-    n->df = td_plist_df(n->pl);
     if (idf_i) {
         size_t i = (*idf_i)++;
         if (i < TD_QP_MAX_TERMS) {
@@ -80,13 +90,7 @@ static s_node *s_term(s_ctx *c, const char *term, double w, size_t *idf_i)
 /* The docnos of replaced versions, a NOT clause of every query. */
 static s_node *s_retired(s_ctx *c)
 {
-    s_node *n = td_arena_alloc(c->arena, sizeof *n);
-    if (!n || c->n_lists == MAX_LISTS || !(n->pl = td_plist_open_retired(c->txn, c->arena)))
-        return NULL;
-    c->lists[c->n_lists++] = n->pl;
-    n->kind = N_TERM;
-    n->df = td_plist_df(n->pl);
-    return n;
+    return s_leaf(c, td_plist_open_retired(c->txn, c->arena));
 }
 
 static s_node *s_phrase(s_ctx *c, const td_qphrase *ph, double w, size_t *idf_i)

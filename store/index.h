@@ -91,10 +91,15 @@ td_db_rc td_index_flush_part(td_index *self, td_txn *txn, size_t max_terms);
 /* All of it in one transaction (tests and tools). */
 td_db_rc td_index_flush(td_index *self, td_txn *txn);
 
-/* All of it into db's index environment, in transactions of `part` terms
- * (td_db_index_write). What a failed transaction leaves stays held for
+/* All of it into db's index environment, in transactions of
+ * TD_INDEX_FLUSH_PART terms (td_db_index_write): a failed flush costs no
+ * article, and the transactions stay the same size however many postings
+ * are held (one transaction of every held term had grown to more than
+ * LMDB's 131,071 dirty pages at ~850k stored articles,
+ * docs/performance.md). What a failed transaction leaves stays held for
  * the next call. */
-td_db_rc td_index_flush_db(td_index *self, td_db *db, size_t part);
+#define TD_INDEX_FLUSH_PART 16384
+td_db_rc td_index_flush_db(td_index *self, td_db *db);
 
 /* Gather the postings of the documents TD_CTR_DOC_UNINDEXED counts (the
  * docnos after TD_CTR_INDEXED_UPTO) from their stored articles, after a

@@ -413,9 +413,9 @@ static td_db_rc s_apply_part(td_txn *txn, void *arg)
     return td_index_flush_part(p->self, txn, p->max_terms);
 }
 
-td_db_rc td_index_flush_db(td_index *self, td_db *db, size_t part)
+td_db_rc td_index_flush_db(td_index *self, td_db *db)
 {
-    s_part p = {self, part};
+    s_part p = {self, TD_INDEX_FLUSH_PART};
     while (td_index_held(self)) {
         td_db_rc rc = td_db_index_write(db, s_apply_part, &p);
         if (rc != TD_DB_OK)

@@ -100,16 +100,24 @@ td_db_rc td_ix_docno(td_txn *txn, const char *id, uint32_t *doc)
     return TD_DB_OK;
 }
 
-td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t tlen)
+/* A zeroed list in the arena. The scan's float arrays are 32-byte aligned
+ * for vector loads; the arena aligns to 16 only. */
+static td_plist *s_new(td_txn *txn, td_arena *arena)
 {
-    /* the scan's float arrays are 32-byte aligned for vector loads; the
-     * arena aligns to 16 only */
     const uintptr_t al = _Alignof(td_plist);
     unsigned char *raw = td_arena_alloc(arena, sizeof(td_plist) + al - 1);
     if (!raw)
         return NULL;
     td_plist *self = (td_plist *)(((uintptr_t)raw + al - 1) & ~(al - 1));
     self->txn = txn;
+    return self;
+}
+
+td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t tlen)
+{
+    td_plist *self = s_new(txn, arena);
+    if (!self)
+        return NULL;
     uint32_t no;
     if (!td_ix_term_no(txn, term, tlen, &no) || !(self->df = td_ix_df_of(txn, no))) {
         self->done = true;
@@ -123,13 +131,9 @@ td_plist *td_plist_open(td_txn *txn, td_arena *arena, const char *term, size_t t
 
 td_plist *td_plist_open_retired(td_txn *txn, td_arena *arena)
 {
-    const uintptr_t al = _Alignof(td_plist);
-    unsigned char *raw = td_arena_alloc(arena, sizeof(td_plist) + al - 1);
-    if (!raw)
+    td_plist *self = s_new(txn, arena);
+    if (!self)
         return NULL;
-    td_plist *self = (td_plist *)(((uintptr_t)raw + al - 1) & ~(al - 1));
-    memset(self, 0, sizeof *self);
-    self->txn = txn;
     self->retired = true;
     self->df = td_txn_entries(txn, TD_DBI_RETIRED);
     if (!self->df || td_cur_open(txn, TD_DBI_RETIRED, &self->cur) != TD_DB_OK)

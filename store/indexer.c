@@ -16,8 +16,6 @@
 
 #define BATCH_LIMIT ((size_t)1 << 30)   /* copies of one batch's documents */
 #define MAX_ENTITIES 64                 /* as index.c indexes */
-#define HOLD_BYTES ((size_t)160 << 20)  /* default: flushed beyond this */
-#define FLUSH_PART 16384                /* terms per index transaction */
 #define RETRY_MS 1000                   /* after a failed flush */
 
 /* One document handed over: what td_index_post reads. */
@@ -146,7 +144,7 @@ static void s_flush(td_indexer *self, int64_t now)
     bool asked = self->want > self->flushed;
     pthread_mutex_unlock(&self->mu);
     int64_t t0 = td_mono_us();
-    td_db_rc rc = td_index_flush_db(ix, self->db, FLUSH_PART);
+    td_db_rc rc = td_index_flush_db(ix, self->db);
     td_debug("search index: postings of %zu article(s) written in %lld us%s", docs,
              (long long)(td_mono_us() - t0), asked ? " (asked for)" : "");
     size_t bytes = td_index_bytes(ix);
@@ -272,7 +270,7 @@ td_indexer *td_indexer_new(td_db *db)
     pthread_cond_init(&self->work, NULL);
     pthread_cond_init(&self->done, NULL);
     self->db = db;
-    self->hold_bytes = HOLD_BYTES;
+    self->hold_bytes = TD_INDEXER_HOLD_BYTES;
     self->gather = td_index_new();
     self->terms = td_terms_new();
     self->pending = s_batch_get(self);
@@ -408,7 +406,7 @@ void td_indexer_hold(td_indexer *self, size_t docs, int64_t ms, size_t bytes)
     pthread_mutex_lock(&self->mu);
     self->hold_docs = docs;
     self->hold_ms = ms;
-    self->hold_bytes = bytes ? bytes : HOLD_BYTES;
+    self->hold_bytes = bytes ? bytes : TD_INDEXER_HOLD_BYTES;
     pthread_cond_signal(&self->work);
     pthread_mutex_unlock(&self->mu);
 }

@@ -43,8 +43,9 @@ td_indexer *td_indexer_new(td_db *db);
 void td_indexer_destroy(td_indexer **self_p);
 
 /* When the gathered postings are written: once they hold `docs` documents
- * (0: after every batch), `bytes` of memory (0: the default, 160 MiB) or
+ * (0: after every batch), `bytes` of memory (0: TD_INDEXER_HOLD_BYTES) or
  * are `ms` old. */
+#define TD_INDEXER_HOLD_BYTES ((size_t)160 << 20)
 void td_indexer_hold(td_indexer *self, size_t docs, int64_t ms, size_t bytes);
 
 /* Start of a transaction attempt: forget what a failed attempt added. */

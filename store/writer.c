@@ -14,8 +14,6 @@
 
 #define BATCH_ARENA ((size_t)1 << 30)  /* decoded frames of one batch */
 #define ID_ATTEMPTS 8                  /* derived ids tried on a collision */
-#define HOLD_BYTES ((size_t)160 << 20) /* held postings flushed beyond this */
-#define FLUSH_PART 16384               /* terms per index flush transaction */
 
 typedef struct {
     unsigned char env[TD_WRITER_ENVELOPE];
@@ -52,7 +50,7 @@ td_writer *td_writer_new(td_db *db)
     if (!self)
         return NULL;
     self->db = db;
-    self->hold_bytes = HOLD_BYTES;
+    self->hold_bytes = TD_INDEXER_HOLD_BYTES;
     self->assign = td_assign_new();
     self->notices = td_notices_new();
     self->index = td_index_new();
@@ -326,7 +324,7 @@ static td_db_rc s_article(td_writer *self, td_txn *txn, s_item *it)
 
 void td_writer_hold_index(td_writer *self, size_t docs, int64_t ms, size_t bytes)
 {
-    self->hold_bytes = bytes ? bytes : HOLD_BYTES;
+    self->hold_bytes = bytes ? bytes : TD_INDEXER_HOLD_BYTES;
     td_indexer_hold(self->indexer, docs, ms, self->hold_bytes);
 }
 
@@ -367,16 +365,11 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
 }
 
 /* The held postings in docno order: what a recovery at start could not
- * write, then everything handed to the indexer's thread. Each goes in
- * transactions of FLUSH_PART terms, apart from the articles': a failed
- * flush costs no article, and the transactions stay the same size however
- * many postings are held (one transaction of every held term had grown to
- * more than LMDB's 131,071 dirty pages at ~850k stored articles,
- * docs/performance.md). What a failed part leaves held is written by the
- * next flush. */
+ * write, then everything handed to the indexer's thread; each in
+ * transactions of their own (td_index_flush_db). */
 td_db_rc td_writer_flush_index(td_writer *self)
 {
-    td_db_rc rc = td_index_flush_db(self->index, self->db, FLUSH_PART);
+    td_db_rc rc = td_index_flush_db(self->index, self->db);
     return rc ? rc : td_indexer_sync(self->indexer);
 }
 
@@ -427,7 +420,7 @@ td_db_rc td_writer_recover(td_writer *self)
         /* a part already on disk is skipped term by term; the last part
          * lowers the counter. What fails stays held and is retried while
          * serving. */
-        if ((rc = td_index_flush_db(self->index, self->db, FLUSH_PART)) != TD_DB_OK)
+        if ((rc = td_index_flush_db(self->index, self->db)) != TD_DB_OK)
             return rc;
         if (upgraded)
             td_info("search index: %zu article(s) re-indexed, %llu docno(s) to go", total,
@@ -491,11 +484,7 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
          * by search once acknowledged (its postings are not held); one
          * that is behind (`more` input waiting) leaves the indexer's
          * thread to write them as it holds enough (td_indexer_hold) */
-        int64_t t0 = td_mono_us();
         td_db_rc frc = more ? TD_DB_OK : td_writer_flush_index(self);
-        if (!more)
-            td_debug("search index: waited %lld us for the postings of %zu message(s)",
-                     (long long)(td_mono_us() - t0), self->n);
         if (frc != TD_DB_OK)
             td_warn("search index: postings of %zu article(s) not written yet (%s); they "
                     "stay held and are written by the next flush",
