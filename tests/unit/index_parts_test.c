@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -111,14 +112,19 @@ static int s_parts(td_db *db, td_index *ix, int max)
     return n;
 }
 
-static td_db *s_open(char *dir)
+static td_db *s_open_map(char *dir, uint64_t map)
 {
     assert_non_null(mkdtemp(dir));
-    td_db_opts o = {.dir = dir, .sync = TD_SYNC_NOSYNC};
+    td_db_opts o = {.dir = dir, .sync = TD_SYNC_NOSYNC, .map_size = map};
     td_db_rc rc;
     td_db *db = td_db_open(&o, &rc);
     assert_non_null(db);
     return db;
+}
+
+static td_db *s_open(char *dir)
+{
+    return s_open_map(dir, 0);
 }
 
 static void s_rmtree(const char *dir)
@@ -455,19 +461,54 @@ static uint64_t s_unindexed(td_db *db)
     return n;
 }
 
+/* A reader process (as the query daemon is) that opens `dir` now, at its
+ * small maps, and reads again once `go` is written to: by then both maps
+ * have grown under it. It exits 0 when its second snapshot sees every
+ * document indexed and as many terms as `terms`. */
+static pid_t s_reader(const char *dir, int go)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid)
+        return pid;
+    td_db_opts o = {.dir = dir, .readonly = true};
+    td_db *ro = td_db_open(&o, NULL);
+    td_txn *txn;
+    if (!ro || td_db_read_begin(ro, &txn) != TD_DB_OK)
+        _exit(10);
+    td_txn_end(&txn);
+    uint64_t terms = 0;
+    if (read(go, &terms, sizeof terms) != sizeof terms)
+        _exit(11);
+    if (td_db_read_begin(ro, &txn) != TD_DB_OK)
+        _exit(12);
+    int st = td_txn_counter(txn, TD_CTR_DOC_UNINDEXED) == 0 &&
+                     td_txn_entries(txn, TD_DBI_TERMS) == terms
+                 ? 0
+                 : 13;
+    td_txn_end(&txn);
+    td_db_destroy(&ro);
+    _exit(st);
+}
+
 /* Postings gathered and written on the indexer's thread while the writer
  * commits later batches (one attempt failing after handing its documents
  * over): the same index as flushing every batch in its own transaction,
  * and the counter of unindexed documents counts exactly those not written
  * yet. */
-static void test_gathered_on_thread(void **state)
+static void s_gathered(uint64_t map)
 {
-    (void)state;
     char rdir[] = "/tmp/td-parts-ref-XXXXXX", gdir[] = "/tmp/td-parts-got-XXXXXX";
-    td_db *ref = s_open(rdir), *got = s_open(gdir);
+    td_db *ref = s_open(rdir), *got = s_open_map(gdir, map);
     td_index *rix = td_index_new(), *gix = td_index_new();
     s_tbatch tb = {.ix = gix, .ixr = td_indexer_new(got), .terms = td_terms_new(),
                    .arena = td_arena_new(64u << 20)};
+    int go[2] = {-1, -1};
+    pid_t reader = -1;
+    if (map) {
+        assert_int_equal(pipe(go), 0);
+        reader = s_reader(gdir, go[0]);
+    }
     assert_non_null(tb.ixr);
     assert_non_null(tb.terms);
     assert_int_equal(td_indexer_sync(tb.ixr), TD_DB_OK);   /* nothing held */
@@ -508,11 +549,46 @@ static void test_gathered_on_thread(void **state)
     assert_true(td_txn_counter(txn, TD_CTR_INDEX_FLUSHES) >= 1 + (DOCS - 5 * BATCH) / (2 * BATCH));
     td_txn_end(&txn);
     s_same_index(ref, got, true);
+    if (map) {
+        /* both maps grew: the index's on the indexer's thread */
+        td_stats st;
+        assert_int_equal(td_db_read_begin(got, &txn), TD_DB_OK);
+        td_db_stats(txn, &st);
+        td_txn_end(&txn);
+        assert_true(td_db_map_size(got) > map);
+        assert_true(st.map_bytes - td_db_map_size(got) > map);
+        /* a reader that opened the small maps reads the grown ones */
+        assert_int_equal(td_db_read_begin(got, &txn), TD_DB_OK);
+        uint64_t terms = td_txn_entries(txn, TD_DBI_TERMS);
+        td_txn_end(&txn);
+        assert_int_equal(write(go[1], &terms, sizeof terms), sizeof terms);
+        int ws;
+        assert_int_equal(waitpid(reader, &ws, 0), reader);
+        assert_true(WIFEXITED(ws));
+        assert_int_equal(WEXITSTATUS(ws), 0);
+        close(go[0]);
+        close(go[1]);
+    }
 
     td_indexer_destroy(&tb.ixr);
     td_terms_destroy(&tb.terms);
     td_arena_destroy(&tb.arena);
     s_teardown(&rix, &gix, &ref, &got, rdir, gdir);
+}
+
+static void test_gathered_on_thread(void **state)
+{
+    (void)state;
+    s_gathered(0);
+}
+
+/* The same with maps far too small for the index: the indexer's thread
+ * finds the index's map full, grows it and writes the part again, while
+ * the writer grows the main map on its own thread. */
+static void test_gathered_on_thread_small_maps(void **state)
+{
+    (void)state;
+    s_gathered(128u << 10);
 }
 
 int main(void)
@@ -521,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_parts_equal_one_flush),
         cmocka_unit_test(test_old_layout_rebuilt_in_slices),
         cmocka_unit_test(test_gathered_on_thread),
+        cmocka_unit_test(test_gathered_on_thread_small_maps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
