@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 #include <xxhash.h>
 
 #include "lang.h"
+#include "normalize.h"
 #include "tokens.h"
 
 typedef struct {
@@ -185,6 +187,60 @@ static void test_restart_hashes_and_memo(void **state)
     assert_false(td_tokenizer_next(tk, &t));   /* stays at the end */
 }
 
+/* Many more distinct words than the memo holds, drawn with repeats (a
+ * few frequent, most rare), in two languages and in both cases: every
+ * token, hit or miss, after evictions and reorderings of its set, must be
+ * what folding, the stop list and the stemmer give for the word itself. */
+static void test_memo_under_pressure(void **state)
+{
+    td_tokenizer *tk = *state;
+    static const char *syl[] = {"ka", "lo", "mi", "ra", "ten", "dor", "vel", "sa",
+                                "nu", "pri", "ost", "gal", "ber", "ith", "mar", "zen"};
+    enum { WORDS = 120000, DRAWS = 300000 };
+    td_tokenizer *ref = td_tokenizer_new();   /* its stems: tk's point into tk */
+    assert_non_null(ref);
+    char *text = malloc((size_t)DRAWS * 16 + 1);
+    assert_non_null(text);
+    uint64_t r = 88172645463325252ull;
+    size_t len = 0;
+    for (int i = 0; i < DRAWS; i++) {
+        /* words 0..WORDS: a quarter of the draws among the first 64 */
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        uint32_t w = (uint32_t)(r % 4 == 0 ? (r >> 8) % 64 : (r >> 8) % WORDS);
+        for (int k = 0; k < 5 && (k == 0 || w >> (4 * k)); k++)
+            len += (size_t)sprintf(text + len, "%s", syl[(w >> (4 * k)) & 15]);
+        if (r & 0x10000)
+            text[len - 1] = (char)(text[len - 1] - 'a' + 'A');
+        text[len++] = ' ';
+    }
+    text[len] = '\0';
+    size_t seen = 0;
+    for (int pass = 0; pass < 4; pass++) {
+        td_lang lang = pass % 2 ? TD_LANG_DE : TD_LANG_EN;
+        td_tokenizer_begin_lang(tk, text, len, lang);
+        td_token t;
+        while (td_tokenizer_next(tk, &t)) {
+            char norm[TD_TOKEN_MAX + 8];
+            size_t n = td_normalize_fold(text + t.start, t.end - t.start, norm, TD_TOKEN_MAX + 1);
+            assert_int_equal(t.norm_len, n);
+            assert_memory_equal(t.norm, norm, n);
+            assert_int_equal(t.stop, td_lang_is_stop(lang, norm, n));
+            size_t sl;
+            const char *st = td_tokenizer_stem(ref, lang, norm, n, &sl);
+            assert_int_equal(t.stem_len, sl);
+            assert_memory_equal(t.stem, st, sl);
+            assert_true(t.norm_hash == XXH3_64bits(norm, n));
+            assert_true(t.stem_hash == (uint32_t)XXH3_64bits(st, sl));
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 4 * DRAWS);
+    td_tokenizer_destroy(&ref);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_long_token_is_cut),
         cmocka_unit_test(test_lang_detect),
         cmocka_unit_test(test_restart_hashes_and_memo),
+        cmocka_unit_test(test_memo_under_pressure),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
