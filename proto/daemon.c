@@ -1,8 +1,10 @@
 /* daemon.c — see daemon.h. */
+#define _GNU_SOURCE   /* gettid */
 #include "daemon.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,6 +85,17 @@ int64_t td_mono_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int td_thread_nice(int inc)
+{
+    /* on Linux a nice value belongs to a thread, named by its tid */
+    id_t tid = (id_t)gettid();
+    errno = 0;
+    int cur = getpriority(PRIO_PROCESS, tid);
+    if (cur == -1 && errno)
+        return -1;
+    return setpriority(PRIO_PROCESS, tid, cur + inc);
 }
 
 static void *s_sock(void *ctx, int type, int64_t max_msg, int hwm)

@@ -27,6 +27,11 @@ int64_t td_now_ms(void);
 int64_t td_mono_ms(void);
 int64_t td_mono_us(void);
 
+/* Lower the calling thread's scheduling priority by `inc` nice steps (a
+ * background thread yields the CPU to its process's critical one; raising
+ * it would need privileges). Returns 0, or -1 (errno set). */
+int td_thread_nice(int inc);
+
 /* ZeroMQ socket helpers. Every socket gets a finite ZMQ_LINGER; sockets that
  * face the outside get ZMQ_MAXMSGSIZE = max_msg (0 = leave unlimited).
  * `hwm` sets both high-water marks (0 = library default).

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -461,16 +463,49 @@ static uint64_t s_unindexed(td_db *db)
     return n;
 }
 
+/* Threads of this process running at nice `nice`. */
+static int s_threads_at_nice(int nice)
+{
+    DIR *d = opendir("/proc/self/task");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[320], buf[1024];
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;   /* a thread that ended meanwhile */
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = 0;
+        /* fields after the command's closing parenthesis: state is the
+         * 3rd, nice the 19th */
+        const char *p = strrchr(buf, ')');
+        assert_non_null(p);
+        int field = 2, value = 0;
+        for (p++; *p && field < 19; p++)
+            if (*p == ' ')
+                field++;
+        assert_int_equal(sscanf(p, "%d", &value), 1);
+        n += value == nice;
+    }
+    closedir(d);
+    return n;
+}
+
 /* A reader process (as the query daemon is) that opens `dir` now, at its
- * small maps, and reads again once `go` is written to: by then both maps
- * have grown under it. It exits 0 when its second snapshot sees every
- * document indexed and as many terms as `terms`. */
-static pid_t s_reader(const char *dir, int go)
+ * small maps, and reads again once the pipe `go` brings the count of terms
+ * it must see: by then both maps have grown under it. It exits 0 when its
+ * second snapshot sees every document indexed and that many terms. */
+static pid_t s_reader(const char *dir, const int go[2])
 {
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid)
         return pid;
+    close(go[1]);   /* so that a parent that fails first ends the wait */
     td_db_opts o = {.dir = dir, .readonly = true};
     td_db *ro = td_db_open(&o, NULL);
     td_txn *txn;
@@ -478,7 +513,7 @@ static pid_t s_reader(const char *dir, int go)
         _exit(10);
     td_txn_end(&txn);
     uint64_t terms = 0;
-    if (read(go, &terms, sizeof terms) != sizeof terms)
+    if (read(go[0], &terms, sizeof terms) != sizeof terms)
         _exit(11);
     if (td_db_read_begin(ro, &txn) != TD_DB_OK)
         _exit(12);
@@ -507,7 +542,7 @@ static void s_gathered(uint64_t map)
     pid_t reader = -1;
     if (map) {
         assert_int_equal(pipe(go), 0);
-        reader = s_reader(gdir, go[0]);
+        reader = s_reader(gdir, go);
     }
     assert_non_null(tb.ixr);
     assert_non_null(tb.terms);
@@ -526,6 +561,11 @@ static void s_gathered(uint64_t map)
     assert_int_equal(td_indexer_sync(tb.ixr), TD_DB_OK);
     assert_int_equal(td_indexer_held(tb.ixr), 0);
     assert_int_equal(s_unindexed(got), 0);
+    /* the thread (it has run: it wrote them) yields to the writer: 10
+     * nice steps below this one */
+    int nice = getpriority(PRIO_PROCESS, 0);
+    if (nice <= 9)
+        assert_int_equal(s_threads_at_nice(nice + 10), 1);
 
     /* written by the thread every two batches, beside the writer's
      * transactions */
