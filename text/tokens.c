@@ -3,7 +3,6 @@
 
 #include <libstemmer.h>
 #include <stdlib.h>
-
 #include <string.h>
 #include <utf8proc.h>
 #include <xxhash.h>
@@ -292,8 +291,8 @@ static bool s_find(td_tokenizer *self, s_found *f)
                 f->key = XXH3_64bits(f->raw, rn) ^ (uint64_t)self->lang;
                 f->memo_ok = true;
                 const s_memo *set = &self->memo[(f->key & (CACHE_SETS - 1)) * CACHE_WAYS];
-                __builtin_prefetch(set);
-                __builtin_prefetch(set + 1);
+                for (unsigned w = 0; w < CACHE_WAYS; w++)
+                    __builtin_prefetch(set + w);
             }
         }
         return true;
@@ -313,7 +312,7 @@ static bool s_resolve(td_tokenizer *self, const s_found *f, td_token *tok)
                           TD_TOK_CJK, false, h, (uint32_t)h};
         return true;
     }
-    s_memo *m = NULL;
+    s_memo *into = NULL;   /* the set the word joins once resolved */
     if (f->memo_ok) {
         s_memo *set = &self->memo[(f->key & (CACHE_SETS - 1)) * CACHE_WAYS];
         for (unsigned w = 0; w < CACHE_WAYS; w++) {
@@ -338,7 +337,7 @@ static bool s_resolve(td_tokenizer *self, const s_found *f, td_token *tok)
                               e->stem_hash};
             return true;
         }
-        m = set;
+        into = set;
     }
     bool digits_only = f->digits_only;
     size_t n = td_normalize_fold(f->raw, rn, self->norm, TD_TOKEN_MAX + 1);
@@ -359,9 +358,10 @@ static bool s_resolve(td_tokenizer *self, const s_found *f, td_token *tok)
     tok->norm_hash = XXH3_64bits(self->norm, n);
     tok->stem_hash = st == self->norm ? (uint32_t)tok->norm_hash
                                       : (uint32_t)XXH3_64bits(st, sl);
-    if (m && rn + n + sl <= CACHE_BYTES) {
+    if (into && rn + n + sl <= CACHE_BYTES) {
         /* the new word takes the first way, the others move down one */
-        memmove(m + 1, m, (CACHE_WAYS - 1) * sizeof *m);
+        memmove(into + 1, into, (CACHE_WAYS - 1) * sizeof *into);
+        s_memo *m = into;
         m->raw_len = (uint8_t)rn;
         m->lang_stop = (uint8_t)((unsigned)self->lang << 1 | (tok->stop ? 1u : 0u));
         m->norm_len = (uint8_t)n;
