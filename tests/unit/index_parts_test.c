@@ -8,13 +8,14 @@
  * frequencies and retired docnos, and no document left unindexed. The
  * same holds for postings gathered and written on the indexer's thread
  * (store/indexer.c) while the writer commits later batches. */
+#include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -472,24 +473,11 @@ static int s_threads_at_nice(int nice)
     for (struct dirent *e; (e = readdir(d));) {
         if (e->d_name[0] == '.')
             continue;
-        char path[320], buf[1024];
-        snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;   /* a thread that ended meanwhile */
-        size_t len = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        /* fields after the command's closing parenthesis: state is the
-         * 3rd, nice the 19th */
-        const char *p = strrchr(buf, ')');
-        assert_non_null(p);
-        int field = 2, value = 0;
-        for (p++; *p && field < 19; p++)
-            if (*p == ' ')
-                field++;
-        assert_int_equal(sscanf(p, "%d", &value), 1);
-        n += value == nice;
+        /* a thread's nice value, asked by its tid (a thread that ended
+         * meanwhile answers -1 with errno set) */
+        errno = 0;
+        int value = getpriority(PRIO_PROCESS, (id_t)atoi(e->d_name));
+        n += !errno && value == nice;
     }
     closedir(d);
     return n;
