@@ -29,7 +29,7 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "stories",  "entities", "entity_events", "rejects",
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
-    "event_articles", "positions", "termdf", "retired",
+    "event_articles", "positions", "termdf", "retired", "df_log",
 };
 
 /* The environments: the main one and the search index's postings

@@ -111,6 +111,7 @@ typedef enum {
     TD_DBI_POSITIONS,    /* posting key -> the block's positions (index_block.h) */
     TD_DBI_TERMDF,       /* u32 BE term number -> u64 BE document frequency */
     TD_DBI_RETIRED,      /* u32 BE docno of a replaced version -> empty */
+    TD_DBI_DF_LOG,       /* u64 BE record number -> one commit's df increments (dfstats.c) */
     TD_DBI_COUNT
 } td_dbi;
 

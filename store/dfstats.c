@@ -8,6 +8,8 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "log.h"
+
 /* The document count lives under a key no term can have (terms are
  * prefixed with a letter by their callers). */
 static const char s_docs_key[] = "\0docs";
@@ -22,9 +24,13 @@ typedef struct {
     uint32_t off;     /* the key: slab + off */
     uint32_t base;    /* committed count (as read from LMDB, then kept) */
     uint32_t delta;   /* this transaction's increments */
-    uint16_t klen;
+    uint16_t klen : 15;
+    uint16_t held : 1;  /* base holds increments not yet written into `df` */
     uint16_t seen;    /* the commit (mod 2^16) that last used it */
 } s_ent;
+
+/* What the running transaction's td_df_flush wrote. */
+typedef enum { FLUSH_NONE, FLUSH_LOG, FLUSH_FULL } s_flush;
 
 struct td_df {
     s_ent *tab;
@@ -33,8 +39,16 @@ struct td_df {
     size_t slab_len, slab_cap;
     uint32_t *dirty;  /* slots with delta > 0 */
     size_t n_dirty, cap_dirty;
-    bool docs_known;
+    uint32_t *held;   /* slots with held set */
+    size_t n_held, cap_held;
+    bool loaded;      /* the document count and the log were read */
     uint64_t docs_base, docs_delta;
+    uint64_t docs_held;   /* documents counted in the log, not yet in `df` */
+    uint64_t log_next;    /* key of the next log record; 0: the log is empty */
+    unsigned since_full;  /* commits since the counts were written into `df` */
+    s_flush flushed;
+    unsigned char *buf;   /* the log record being encoded */
+    size_t buf_cap;
     uint16_t epoch;   /* commits, mod 2^16 */
 };
 
@@ -73,6 +87,7 @@ static void s_empty(td_df *self)
     self->slab_len = 0;
     self->used = 0;
     self->n_dirty = 0;
+    self->n_held = 0;
 }
 
 void td_df_destroy(td_df **self_p)
@@ -84,6 +99,8 @@ void td_df_destroy(td_df **self_p)
     free(self->tab);
     free(self->slab);
     free(self->dirty);
+    free(self->held);
+    free(self->buf);
     free(self);
     *self_p = NULL;
 }
@@ -100,6 +117,38 @@ static int s_dirty_push(td_df *self, uint32_t slot)
     }
     self->dirty[self->n_dirty++] = slot;
     return 0;
+}
+
+/* Room for `more` held slots beyond those held now. */
+static int s_held_room(td_df *self, size_t more)
+{
+    if (self->n_held + more <= self->cap_held)
+        return 0;
+    size_t cap = self->cap_held ? self->cap_held : 1024;
+    while (cap < self->n_held + more)
+        cap *= 2;
+    uint32_t *h = realloc(self->held, cap * sizeof *h);
+    if (!h)
+        return -1;
+    self->held = h;
+    self->cap_held = cap;
+    return 0;
+}
+
+/* Slots moved: list the dirty and the held ones again (the lists already
+ * have room for them). */
+static void s_relist(td_df *self)
+{
+    self->n_dirty = 0;
+    self->n_held = 0;
+    for (size_t i = 0; i < self->cap; i++) {
+        if (!self->tab[i].h)
+            continue;
+        if (self->tab[i].delta)
+            self->dirty[self->n_dirty++] = (uint32_t)i;
+        if (self->tab[i].held)
+            self->held[self->n_held++] = (uint32_t)i;
+    }
 }
 
 static int s_grow(td_df *self)
@@ -119,11 +168,7 @@ static int s_grow(td_df *self)
     free(self->tab);
     self->tab = t;
     self->cap = cap;
-    /* slots moved: list the dirty ones again (capacity is already enough) */
-    self->n_dirty = 0;
-    for (size_t i = 0; i < cap; i++)
-        if (t[i].h && t[i].delta)
-            self->dirty[self->n_dirty++] = (uint32_t)i;
+    s_relist(self);
     return 0;
 }
 
@@ -196,27 +241,96 @@ static s_ent *s_entry(td_df *self, td_txn *txn, uint64_t h, const void *key, siz
     return &self->tab[j];
 }
 
-static uint64_t s_docs_base(td_df *self, td_txn *txn)
+static uint64_t s_be_key(const td_val *k)
 {
-    if (!self->docs_known) {
-        td_val v;
-        td_db_rc rc = td_txn_get(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, &v);
-        if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
-            return 0;
-        self->docs_base = rc == TD_DB_OK ? s_get_be(&v) : 0;
-        self->docs_known = true;
+    return k->len == 8 ? s_get_be(k) : 0;
+}
+
+typedef struct {
+    td_df *self;
+    td_txn *txn;
+    td_db_rc rc;
+} s_replay_ctx;
+
+/* A log entry read at start: its count is committed, not yet in `df`. */
+static int s_replay(const void *key, size_t len, uint32_t delta, void *arg)
+{
+    s_replay_ctx *c = arg;
+    td_df *self = c->self;
+    if (len > TD_DB_MAX_KEY)
+        return 0;
+    uint32_t raw;
+    s_ent *e = s_entry(self, c->txn, s_hash(key, len), key, len, &c->rc, &raw);
+    if (!e)
+        return -1;
+    if (!e->held) {
+        if (s_held_room(self, 1) != 0) {
+            c->rc = TD_DB_ERROR;
+            return -1;
+        }
+        self->held[self->n_held++] = (uint32_t)(e - self->tab);
+        e->held = 1;
     }
-    return self->docs_base;
+    uint64_t c2 = (uint64_t)e->base + delta;
+    e->base = c2 > UINT32_MAX ? UINT32_MAX : (uint32_t)c2;
+    return 0;
+}
+
+/* The document count from `df`, then the increments of the log on top:
+ * once, before the table's first use. */
+static td_db_rc s_load(td_df *self, td_txn *txn)
+{
+    if (self->loaded)
+        return TD_DB_OK;
+    td_val v;
+    td_db_rc rc = td_txn_get(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, &v);
+    if (rc != TD_DB_OK && rc != TD_DB_NOTFOUND)
+        return rc;
+    self->docs_base = rc == TD_DB_OK ? s_get_be(&v) : 0;
+    self->docs_held = 0;
+    self->log_next = 0;
+    td_cur *cur = NULL;
+    td_val k;
+    if ((rc = td_cur_open(txn, TD_DBI_DF_LOG, &cur)) != TD_DB_OK)
+        return rc;
+    s_replay_ctx c = {.self = self, .txn = txn, .rc = TD_DB_OK};
+    size_t records = 0;
+    for (rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK; rc = td_cur_next(cur, &k, &v)) {
+        uint64_t docs = 0;
+        if (td_df_log_parse(v.data, v.len, &docs, s_replay, &c) != 0) {
+            if (c.rc != TD_DB_OK)
+                break;
+            td_warn("df_log record %llu is malformed: the rest of it is ignored",
+                    (unsigned long long)s_be_key(&k));
+        }
+        self->docs_base += docs;
+        self->docs_held += docs;
+        self->log_next = s_be_key(&k) + 1;
+        records++;
+    }
+    td_cur_close(&cur);
+    if (c.rc != TD_DB_OK || (rc != TD_DB_NOTFOUND && rc != TD_DB_OK)) {
+        /* start over at the next use: nothing half-read stays */
+        s_empty(self);
+        return c.rc != TD_DB_OK ? c.rc : rc;
+    }
+    self->since_full = (unsigned)(records < TD_DF_LOG_COMMITS ? records : TD_DF_LOG_COMMITS);
+    if (records)
+        td_info("document frequencies: %zu logged commits read back (%zu counts)", records,
+                self->n_held);
+    self->loaded = true;
+    return TD_DB_OK;
 }
 
 uint64_t td_df_docs(td_df *self, td_txn *txn)
 {
-    return s_docs_base(self, txn) + self->docs_delta;
+    (void)s_load(self, txn);
+    return self->docs_base + self->docs_delta;
 }
 
 uint32_t td_df_get_h(td_df *self, td_txn *txn, uint64_t h, const void *key, size_t len)
 {
-    if (!len || len > TD_DB_MAX_KEY)
+    if (!len || len > TD_DB_MAX_KEY || s_load(self, txn) != TD_DB_OK)
         return 0;
     td_db_rc rc;
     uint32_t raw;
@@ -245,6 +359,9 @@ td_db_rc td_df_add(td_df *self, td_txn *txn, const void *const *keys, const size
 td_db_rc td_df_add_h(td_df *self, td_txn *txn, const uint64_t *hs, const void *const *keys,
                      const size_t *lens, size_t n)
 {
+    td_db_rc lrc = s_load(self, txn);
+    if (lrc != TD_DB_OK)
+        return lrc;
     for (size_t i = 0; i < n; i++) {
         if (!lens[i] || lens[i] > TD_DB_MAX_KEY)
             continue;
@@ -260,7 +377,6 @@ td_db_rc td_df_add_h(td_df *self, td_txn *txn, const uint64_t *hs, const void *c
             return TD_DB_ERROR;
         e->delta++;
     }
-    (void)s_docs_base(self, txn);
     self->docs_delta++;
     return TD_DB_OK;
 }
@@ -297,45 +413,151 @@ static int s_cmp_key(const void *a, const void *b)
     return x->klen < y->klen ? -1 : x->klen > y->klen;
 }
 
-td_db_rc td_df_flush(td_df *self, td_txn *txn)
+/* Unsigned LEB128, as the log writes its numbers. */
+static size_t s_put_varint(unsigned char *p, uint64_t x)
+{
+    size_t n = 0;
+    for (; x >= 0x80; x >>= 7)
+        p[n++] = (unsigned char)(x | 0x80);
+    p[n++] = (unsigned char)x;
+    return n;
+}
+
+static int s_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *x)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+        unsigned char b = *(*p)++;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *x = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* A record: the documents counted, then each key's length, bytes and
+ * increment. Hand-written rather than msgpack: 33,000 tiny entries a
+ * commit, read back only by s_load. */
+int td_df_log_parse(const void *rec, size_t len, uint64_t *docs, td_df_log_fn fn, void *arg)
+{
+    const unsigned char *p = rec, *end = p + len;
+    uint64_t d;
+    *docs = 0;
+    if (!rec || s_get_varint(&p, end, &d) != 0)
+        return -1;
+    *docs = d;
+    while (p < end) {
+        uint64_t klen, delta;
+        if (s_get_varint(&p, end, &klen) != 0 || klen == 0 || klen > (size_t)(end - p))
+            return -1;
+        const unsigned char *key = p;
+        p += klen;
+        if (s_get_varint(&p, end, &delta) != 0 || delta == 0 || delta > UINT32_MAX)
+            return -1;
+        if (fn(key, (size_t)klen, (uint32_t)delta, arg) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* This transaction's increments as the next log record. */
+static td_db_rc s_flush_log(td_df *self, td_txn *txn)
+{
+    if (!self->n_dirty && !self->docs_delta)
+        return TD_DB_OK;
+    size_t need = 10;
+    for (size_t i = 0; i < self->n_dirty; i++)
+        need += 3 + self->tab[self->dirty[i]].klen + 5;
+    if (need > self->buf_cap) {
+        unsigned char *b = realloc(self->buf, need);
+        if (!b)
+            return TD_DB_ERROR;
+        self->buf = b;
+        self->buf_cap = need;
+    }
+    size_t n = s_put_varint(self->buf, self->docs_delta);
+    for (size_t i = 0; i < self->n_dirty; i++) {
+        const s_ent *e = &self->tab[self->dirty[i]];
+        n += s_put_varint(self->buf + n, e->klen);
+        memcpy(self->buf + n, self->slab + e->off, e->klen);
+        n += e->klen;
+        n += s_put_varint(self->buf + n, e->delta);
+    }
+    unsigned char k[8];
+    s_put_be(k, 8, self->log_next);
+    td_db_rc rc = td_txn_put(txn, TD_DBI_DF_LOG, k, 8, self->buf, n);
+    if (rc == TD_DB_OK)
+        self->flushed = FLUSH_LOG;
+    return rc;
+}
+
+/* Every count waiting (held) or changed by this transaction into `df`, in
+ * key order; the log emptied. */
+static td_db_rc s_flush_full(td_df *self, td_txn *txn)
 {
     unsigned char b[8];
-    if (self->n_dirty) {
-        s_out *order = malloc(self->n_dirty * sizeof *order);
-        if (!order)
-            return TD_DB_ERROR;
-        for (size_t i = 0; i < self->n_dirty; i++) {
-            const s_ent *e = &self->tab[self->dirty[i]];
-            uint64_t c = (uint64_t)e->base + e->delta;
-            order[i] = (s_out){.pre = s_prefix(self->slab + e->off, e->klen),
-                               .key = self->slab + e->off, .klen = e->klen,
-                               .count = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c};
-        }
-        qsort(order, self->n_dirty, sizeof *order, s_cmp_key);
+    size_t n = 0, cap = self->n_held + self->n_dirty;
+    s_out *order = cap ? malloc(cap * sizeof *order) : NULL;
+    if (cap && !order)
+        return TD_DB_ERROR;
+    for (size_t i = 0; i < cap; i++) {
+        const s_ent *e = &self->tab[i < self->n_held ? self->held[i]
+                                                     : self->dirty[i - self->n_held]];
+        if (i >= self->n_held && e->held)
+            continue;   /* listed among the held */
+        uint64_t c = (uint64_t)e->base + e->delta;
+        order[n++] = (s_out){.pre = s_prefix(self->slab + e->off, e->klen),
+                             .key = self->slab + e->off, .klen = e->klen,
+                             .count = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c};
+    }
+    td_db_rc rc = TD_DB_OK;
+    if (n) {
+        qsort(order, n, sizeof *order, s_cmp_key);
         /* through one cursor: in key order most puts land on the leaf the
          * last one left it on, which LMDB checks before searching from
          * the root */
         td_cur *cur = NULL;
-        td_db_rc rc = td_cur_open(txn, TD_DBI_DF, &cur);
-        for (size_t i = 0; i < self->n_dirty && rc == TD_DB_OK; i++) {
+        rc = td_cur_open(txn, TD_DBI_DF, &cur);
+        for (size_t i = 0; i < n && rc == TD_DB_OK; i++) {
             s_put_be(b, 4, order[i].count);
             rc = td_cur_put(txn, cur, order[i].key, order[i].klen, b, 4, false);
         }
         td_cur_close(&cur);
-        free(order);
-        if (rc)
-            return rc;
     }
-    if (!self->docs_delta)
-        return TD_DB_OK;
-    s_put_be(b, 8, td_df_docs(self, txn));
-    return td_txn_put(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, b, 8);
+    free(order);
+    if (rc == TD_DB_OK && (self->docs_delta || self->docs_held)) {
+        s_put_be(b, 8, td_df_docs(self, txn));
+        rc = td_txn_put(txn, TD_DBI_DF, s_docs_key, DOCS_KEY_LEN, b, 8);
+    }
+    if (rc == TD_DB_OK && self->log_next)
+        rc = td_txn_drop(txn, TD_DBI_DF_LOG);
+    if (rc == TD_DB_OK)
+        self->flushed = FLUSH_FULL;
+    return rc;
 }
 
-/* The table is full: keep the entries the latest commits used (at most half
- * the bound: the vocabulary of the stream's recent window), drop the rest;
- * a dropped count is read from LMDB again when next used. Runs between
- * transactions (no increments pending). Out of memory: empty it all. */
+td_db_rc td_df_flush(td_df *self, td_txn *txn)
+{
+    td_db_rc rc = s_load(self, txn);
+    if (rc != TD_DB_OK)
+        return rc;
+    self->flushed = FLUSH_NONE;
+    /* td_df_committed holds this transaction's counts without allocating */
+    if (s_held_room(self, self->n_dirty) != 0)
+        return TD_DB_ERROR;
+    bool full = self->since_full + 1 >= TD_DF_LOG_COMMITS ||
+                self->n_held + self->n_dirty > TD_DF_HELD_MAX;
+    return full ? s_flush_full(self, txn) : s_flush_log(self, txn);
+}
+
+/* The table is full: keep the held entries and those the latest commits
+ * used (at most half the bound together, unless more are held: the
+ * vocabulary of the stream's recent window), drop the rest; a dropped
+ * count is read from LMDB again when next used. Runs between transactions
+ * (no increments pending). Out of memory with nothing held: empty it all;
+ * with counts held, leave the table as it is. */
 static void s_sweep(td_df *self)
 {
     /* room for what is kept at a quarter load (the table grows again as
@@ -350,20 +572,22 @@ static void s_sweep(td_df *self)
         free(hist);
         free(tab);
         free(slab);
-        s_empty(self);
+        if (!self->n_held)
+            s_empty(self);
         return;
     }
-    /* ages (commits since last use), then the youngest ages that fit */
+    /* ages (commits since last use) of the entries not held, then the
+     * youngest ages that fit beside the held ones */
     for (size_t i = 0; i < self->cap; i++)
-        if (self->tab[i].h)
+        if (self->tab[i].h && !self->tab[i].held)
             hist[(uint16_t)(self->epoch - self->tab[i].seen)]++;
-    size_t keep = 0, age = 0;
+    size_t keep = self->n_held, age = 0;
     while (age < 65536 && keep + hist[age] <= TD_DF_MAX_ENTRIES / 2)
         keep += hist[age++];
     size_t used = 0, slab_len = 0;
     for (size_t i = 0; i < self->cap; i++) {
         const s_ent *e = &self->tab[i];
-        if (!e->h || (uint16_t)(self->epoch - e->seen) >= age)
+        if (!e->h || (!e->held && (uint16_t)(self->epoch - e->seen) >= age))
             continue;
         size_t j = e->h & (cap - 1);
         while (tab[j].h)
@@ -382,11 +606,34 @@ static void s_sweep(td_df *self)
     self->slab = slab;
     self->slab_len = slab_len;
     self->used = used;
-    self->n_dirty = 0;
+    s_relist(self);
 }
 
 void td_df_committed(td_df *self)
 {
+    if (self->flushed == FLUSH_FULL) {
+        for (size_t i = 0; i < self->n_held; i++)
+            self->tab[self->held[i]].held = 0;
+        self->n_held = 0;
+        self->docs_held = 0;
+        self->log_next = 0;
+        self->since_full = 0;
+    } else if (self->n_dirty || self->docs_delta) {
+        /* logged (or, without td_df_flush, only in memory): held until
+         * the next full write (room reserved by td_df_flush) */
+        for (size_t i = 0; i < self->n_dirty; i++) {
+            s_ent *e = &self->tab[self->dirty[i]];
+            if (!e->held && s_held_room(self, 1) == 0) {
+                self->held[self->n_held++] = self->dirty[i];
+                e->held = 1;
+            }
+        }
+        self->docs_held += self->docs_delta;
+        if (self->flushed == FLUSH_LOG)
+            self->log_next++;
+        self->since_full++;
+    }
+    self->flushed = FLUSH_NONE;
     for (size_t i = 0; i < self->n_dirty; i++) {
         s_ent *e = &self->tab[self->dirty[i]];
         e->base += e->delta;
@@ -406,6 +653,7 @@ void td_df_aborted(td_df *self)
         self->tab[self->dirty[i]].delta = 0;
     self->n_dirty = 0;
     self->docs_delta = 0;
+    self->flushed = FLUSH_NONE;
 }
 
 double td_df_idf(uint64_t docs, uint32_t df)

@@ -3,7 +3,9 @@
  * at flush, kept after commit, dropped when a transaction is abandoned or
  * replayed (td_db_write redoes a body after a map-full), re-read from
  * LMDB by a fresh table (a restarted store), and right after the full table
- * dropped the keys not used lately. */
+ * dropped the keys not used lately. Most commits only log their increments
+ * (`df_log`); every TD_DF_LOG_COMMITS-th writes the counts and empties the
+ * log, and a table started after a crash reads the log back. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -226,12 +228,164 @@ static void test_full_table_keeps_counts(void **state)
     assert_int_equal(s_mem(fx, "td-0"), 0);
 }
 
+/* What `df` itself holds for `key` (0: nothing), and the log's records. */
+static uint32_t s_raw(s_fx *fx, const char *key, uint64_t *log_records)
+{
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
+    td_val v;
+    uint32_t n = 0;
+    if (td_txn_get(txn, TD_DBI_DF, key, strlen(key), &v) == TD_DB_OK) {
+        assert_int_equal(v.len, 4);
+        const unsigned char *p = v.data;
+        n = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    }
+    *log_records = td_txn_entries(txn, TD_DBI_DF_LOG);
+    td_txn_end(&txn);
+    return n;
+}
+
+static void test_logged_then_written(void **state)
+{
+    s_fx *fx = *state;
+    uint64_t docs, records;
+    fx->keys[0] = "ta";
+    fx->keys[1] = "tb";
+    fx->n_keys = 2;
+    for (uint32_t i = 1; i < TD_DF_LOG_COMMITS; i++) {
+        assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+        assert_int_equal(s_raw(fx, "ta", &records), 0);
+        assert_int_equal(records, i);
+        assert_int_equal(s_mem(fx, "ta"), i);
+        assert_int_equal(s_stored(fx, "ta", &docs), i);
+        assert_int_equal(docs, i);
+    }
+    /* an abandoned commit logs nothing */
+    assert_int_not_equal(s_doc(fx, TD_DB_ERROR), TD_DB_OK);
+    assert_int_equal(s_raw(fx, "ta", &records), 0);
+    assert_int_equal(records, TD_DF_LOG_COMMITS - 1);
+    assert_int_equal(s_stored(fx, "ta", &docs), TD_DF_LOG_COMMITS - 1);
+
+    assert_int_equal(s_doc(fx, 0), TD_DB_OK);   /* the counts are written */
+    assert_int_equal(s_raw(fx, "ta", &records), TD_DF_LOG_COMMITS);
+    assert_int_equal(records, 0);
+    assert_int_equal(s_raw(fx, "tb", &records), TD_DF_LOG_COMMITS);
+    assert_int_equal(s_stored(fx, "ta", &docs), TD_DF_LOG_COMMITS);
+    assert_int_equal(docs, TD_DF_LOG_COMMITS);
+
+    fx->n_keys = 1;
+    assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+    assert_int_equal(s_raw(fx, "ta", &records), TD_DF_LOG_COMMITS);
+    assert_int_equal(records, 1);
+    assert_int_equal(s_stored(fx, "ta", &docs), TD_DF_LOG_COMMITS + 1);
+    assert_int_equal(s_stored(fx, "tb", &docs), TD_DF_LOG_COMMITS);
+    assert_int_equal(docs, TD_DF_LOG_COMMITS + 1);
+}
+
+/* A crash between two writes of the counts: the restarted store (a new
+ * table on the reopened database) reads the log back, and its next write
+ * neither loses nor counts twice what the log held. */
+static void test_crash_reads_log_back(void **state)
+{
+    s_fx *fx = *state;
+    uint64_t docs, records;
+    fx->keys[0] = "ta";
+    fx->keys[1] = "ealpha";
+    fx->n_keys = 2;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+    assert_int_equal(s_raw(fx, "ta", &records), 0);
+    assert_int_equal(records, 3);
+
+    td_df_destroy(&fx->df);   /* the process ends without writing them */
+    td_db_destroy(&fx->db);
+    td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC, .map_size = 64 << 20};
+    fx->db = td_db_open(&o, NULL);
+    assert_non_null(fx->db);
+    fx->df = td_df_new();
+    assert_non_null(fx->df);
+    assert_int_equal(s_mem(fx, "ta"), 3);
+    assert_int_equal(s_mem(fx, "ealpha"), 3);
+
+    /* the records read back count towards the next write */
+    fx->n_keys = 1;
+    for (uint32_t i = 1; i <= TD_DF_LOG_COMMITS - 3; i++) {
+        assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+        assert_int_equal(s_mem(fx, "ta"), 3 + i);
+        assert_int_equal(s_stored(fx, "ta", &docs), 3 + i);
+        assert_int_equal(docs, 3 + i);
+        assert_int_equal(s_raw(fx, "ta", &records), i < TD_DF_LOG_COMMITS - 3 ? 0 : 3 + i);
+    }
+    /* the last of them wrote every count, the log's included */
+    assert_int_equal(s_raw(fx, "ta", &records), TD_DF_LOG_COMMITS);
+    assert_int_equal(records, 0);
+    assert_int_equal(s_raw(fx, "ealpha", &records), 3);
+    assert_int_equal(s_stored(fx, "ealpha", &docs), 3);
+}
+
+/* A log record cut short: what precedes the fault counts, the rest is
+ * ignored with a warning, and the table works on. */
+static td_db_rc s_bad_record(td_txn *txn, void *arg)
+{
+    (void)arg;
+    /* 2 documents; "ta" +3; then a key claiming 9 bytes with 2 left */
+    static const unsigned char rec[] = {2, 2, 't', 'a', 3, 9, 't', 'b'};
+    static const unsigned char k[8] = {0};
+    return td_txn_put(txn, TD_DBI_DF_LOG, k, 8, rec, sizeof rec);
+}
+
+static int s_count_key(const void *key, size_t len, uint32_t delta, void *arg)
+{
+    size_t *n = arg;
+    assert_int_equal(len, 2);
+    assert_memory_equal(key, "ta", 2);
+    assert_int_equal(delta, 3);
+    (*n)++;
+    return 0;
+}
+
+static void test_malformed_record(void **state)
+{
+    s_fx *fx = *state;
+    static const unsigned char rec[] = {2, 2, 't', 'a', 3, 9, 't', 'b'};
+    uint64_t docs;
+    size_t n = 0;
+    assert_int_equal(td_df_log_parse(rec, sizeof rec, &docs, s_count_key, &n), -1);
+    assert_int_equal(n, 1);
+    assert_int_equal(docs, 2);
+    n = 0;
+    assert_int_equal(td_df_log_parse(rec, 5, &docs, s_count_key, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(td_df_log_parse(rec, 0, &docs, s_count_key, &n), -1);
+    static const unsigned char zero_delta[] = {0, 1, 'x', 0};
+    assert_int_equal(td_df_log_parse(zero_delta, sizeof zero_delta, &docs, s_count_key, &n), -1);
+    static const unsigned char long_varint[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(td_df_log_parse(long_varint, sizeof long_varint, &docs, s_count_key, &n),
+                     -1);
+
+    assert_int_equal(td_db_write(fx->db, s_bad_record, NULL), TD_DB_OK);
+    assert_int_equal(s_mem(fx, "ta"), 3);
+    assert_int_equal(s_mem(fx, "tb"), 0);
+    fx->keys[0] = "ta";
+    fx->n_keys = 1;
+    assert_int_equal(s_doc(fx, 0), TD_DB_OK);
+    uint64_t records;
+    assert_int_equal(s_stored(fx, "ta", &docs), 4);
+    assert_int_equal(docs, 3);
+    assert_int_equal(s_raw(fx, "ta", &records), 0);
+    assert_int_equal(records, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_commit_abort_replay, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bad_keys_ignored, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_full_table_keeps_counts, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_logged_then_written, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_crash_reads_log_back, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_record, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
