@@ -1446,6 +1446,12 @@ td_db_rc td_db_entity_link(td_txn *t, const char *key, const char *event_id)
     size_t kl = s_link_key(key, event_id, k);
     if (!kl || !s_slen(event_id))
         return TD_DB_BADVAL;
+    /* most links exist already (the event's earlier articles named the
+     * entity): a put would rewrite the page all the same */
+    td_val v;
+    td_db_rc rc = td_txn_get(t, TD_DBI_ENTITY_EVENTS, k, kl, &v);
+    if (rc != TD_DB_NOTFOUND)
+        return rc;
     return td_txn_put(t, TD_DBI_ENTITY_EVENTS, k, kl, "", 0);
 }
 
