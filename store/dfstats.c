@@ -29,6 +29,8 @@ typedef struct {
     uint16_t seen;    /* the commit (mod 2^16) that last used it */
 } s_ent;
 
+_Static_assert(sizeof(s_ent) == 24, "the held flag shares klen's 16 bits");
+
 /* What the running transaction's td_df_flush wrote. */
 typedef enum { FLUSH_NONE, FLUSH_LOG, FLUSH_FULL } s_flush;
 
