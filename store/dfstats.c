@@ -107,16 +107,26 @@ void td_df_destroy(td_df **self_p)
     *self_p = NULL;
 }
 
+/* Room in a list of slots for `need` of them. */
+static int s_list_room(uint32_t **list, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 1024;
+    while (c < need)
+        c *= 2;
+    uint32_t *l = realloc(*list, c * sizeof *l);
+    if (!l)
+        return -1;
+    *list = l;
+    *cap = c;
+    return 0;
+}
+
 static int s_dirty_push(td_df *self, uint32_t slot)
 {
-    if (self->n_dirty == self->cap_dirty) {
-        size_t cap = self->cap_dirty ? self->cap_dirty * 2 : 1024;
-        uint32_t *d = realloc(self->dirty, cap * sizeof *d);
-        if (!d)
-            return -1;
-        self->dirty = d;
-        self->cap_dirty = cap;
-    }
+    if (s_list_room(&self->dirty, &self->cap_dirty, self->n_dirty + 1) != 0)
+        return -1;
     self->dirty[self->n_dirty++] = slot;
     return 0;
 }
@@ -124,17 +134,7 @@ static int s_dirty_push(td_df *self, uint32_t slot)
 /* Room for `more` held slots beyond those held now. */
 static int s_held_room(td_df *self, size_t more)
 {
-    if (self->n_held + more <= self->cap_held)
-        return 0;
-    size_t cap = self->cap_held ? self->cap_held : 1024;
-    while (cap < self->n_held + more)
-        cap *= 2;
-    uint32_t *h = realloc(self->held, cap * sizeof *h);
-    if (!h)
-        return -1;
-    self->held = h;
-    self->cap_held = cap;
-    return 0;
+    return s_list_room(&self->held, &self->cap_held, self->n_held + more);
 }
 
 /* Slots moved: list the dirty and the held ones again (the lists already
