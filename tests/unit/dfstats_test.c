@@ -30,15 +30,21 @@ typedef struct {
     size_t n_keys;
 } s_fx;
 
-static int s_setup(void **state)
+/* The database in fx->dir (created or reopened) and a new table on it. */
+static void s_open(s_fx *fx)
 {
-    s_fx *fx = calloc(1, sizeof *fx);
-    td_fx_mkdir(fx->dir, "td-df");
     td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC, .map_size = 64 << 20};
     fx->db = td_db_open(&o, NULL);
     assert_non_null(fx->db);
     fx->df = td_df_new();
     assert_non_null(fx->df);
+}
+
+static int s_setup(void **state)
+{
+    s_fx *fx = calloc(1, sizeof *fx);
+    td_fx_mkdir(fx->dir, "td-df");
+    s_open(fx);
     *state = fx;
     return 0;
 }
@@ -299,11 +305,7 @@ static void test_crash_reads_log_back(void **state)
 
     td_df_destroy(&fx->df);   /* the process ends without writing them */
     td_db_destroy(&fx->db);
-    td_db_opts o = {.dir = fx->dir, .sync = TD_SYNC_NOSYNC, .map_size = 64 << 20};
-    fx->db = td_db_open(&o, NULL);
-    assert_non_null(fx->db);
-    fx->df = td_df_new();
-    assert_non_null(fx->df);
+    s_open(fx);
     assert_int_equal(s_mem(fx, "ta"), 3);
     assert_int_equal(s_mem(fx, "ealpha"), 3);
 
