@@ -135,6 +135,7 @@ void td_cluster_destroy(td_cluster **self_p)
     free(self->eacc);
     free(self->tkeys);
     free(self->ekeys);
+    free(self->wacc);
     free(self->vterms);
     free(self->vents);
     free(self);

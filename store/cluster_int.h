@@ -105,6 +105,7 @@ typedef struct td_cacc_ {
     bool title;
 } td_cacc;
 #define ACC_CAP 1024   /* > 2 x VEC_MAX */
+#define WACC_SKIP UINT16_MAX
 #define TKEY_MAX (TD_TOKEN_MAX + 2)         /* "t" + stem */
 #define EKEY_MAX (TD_DB_ENTITY_KEY + 1)     /* "e" + entity key */
 #define EACC_CAP 512
@@ -157,6 +158,10 @@ struct td_cluster {
     struct td_cacc_ *eacc;
     uint32_t acc_gen;
     char *tkeys, *ekeys;
+    /* per word of the article (td_term.word): its acc entry + 1, 0 not
+     * looked up yet, WACC_SKIP not a vector term; wn = 0: no cache */
+    uint16_t *wacc;
+    size_t wn, wcap;
     td_cterm *vterms, *vents;
     uint32_t idf_memo_docs[IDF_MEMO];  /* idf_memo[d] is for this many documents (+1) */
     double idf_memo[IDF_MEMO];

@@ -93,25 +93,25 @@ void td_cluster_sort_w(td_cterm *v, size_t n, uint32_t *perm, size_t limit)
     memcpy(v, tmp, n * sizeof *v);
 }
 
-static size_t s_tokens(td_cluster *self, const td_term *tok, size_t ntok, double boost,
-                       double lead_boost, int lead, int max, bool title, size_t n)
+/* The acc entry of token t (new: added, unless the vector is full), or
+ * NULL when t is no vector term; looked up once per word of the article
+ * when the word cache is on. */
+static td_cacc *s_token_acc(td_cluster *self, const td_term *t, size_t *n)
 {
-    int i = 0;
-    td_cacc *tab = self->acc;
-    uint32_t gen = self->acc_gen;
-    char key[TKEY_MAX];
-    for (size_t k = 0; k < ntok && i < max; k++) {
-        const td_term *t = &tok[k];
-        i++;
-        if (t->stop || t->norm_len < 2 || t->stem_len > TD_TOKEN_MAX)
-            continue;
+    uint16_t *wc = t->word < self->wn ? &self->wacc[t->word] : NULL;
+    if (wc && *wc)
+        return *wc == WACC_SKIP ? NULL : &self->acc[*wc - 1];
+    td_cacc *a = NULL;
+    if (!(t->stop || t->norm_len < 2 || t->stem_len > TD_TOKEN_MAX)) {
+        uint32_t gen = self->acc_gen;
+        char key[TKEY_MAX];
         key[0] = 't';
         memcpy(key + 1, t->stem, t->stem_len);
         uint64_t h = td_cluster_hash(key, t->stem_len + 1);
-        td_cacc *a = s_acc_find(tab, ACC_CAP, gen, h);
-        if (a->gen != gen) {
-            if (n >= VEC_MAX)
-                continue;
+        a = s_acc_find(self->acc, ACC_CAP, gen, h);
+        if (a->gen != gen && *n >= VEC_MAX) {
+            a = NULL;   /* full: no later token adds either */
+        } else if (a->gen != gen) {
             /* the display form is copied only if the term makes it into a
              * centroid (s_merge_vec) */
             *a = (td_cacc){.h = h, .gen = gen, .klen = (uint16_t)(t->stem_len + 1)};
@@ -119,13 +119,48 @@ static size_t s_tokens(td_cluster *self, const td_term *tok, size_t ntok, double
              * elsewhere gets no display form rather than a cut one) */
             if (t->norm_len <= TD_TOKEN_MAX)
                 a->word = t->norm, a->wlen = (uint8_t)t->norm_len;
-            memcpy(self->tkeys + (a - tab) * TKEY_MAX, key, t->stem_len + 1);
-            n++;
+            memcpy(self->tkeys + (a - self->acc) * TKEY_MAX, key, t->stem_len + 1);
+            (*n)++;
         }
+    }
+    if (wc)
+        *wc = a ? (uint16_t)(a - self->acc + 1) : WACC_SKIP;
+    return a;
+}
+
+static size_t s_tokens(td_cluster *self, const td_term *tok, size_t ntok, double boost,
+                       double lead_boost, int lead, int max, bool title, size_t n)
+{
+    int i = 0;
+    for (size_t k = 0; k < ntok && i < max; k++) {
+        i++;
+        td_cacc *a = s_token_acc(self, &tok[k], &n);
+        if (!a)
+            continue;
         a->tf += i <= lead ? boost * lead_boost : boost;
         a->title = a->title || title;
     }
     return n;
+}
+
+/* The word cache for `nw` words, emptied; without memory it is off (each
+ * token is then looked up, with the same result). */
+static void s_words_reset(td_cluster *self, size_t nw)
+{
+    self->wn = 0;
+    if (nw > self->wcap) {
+        size_t cap = self->wcap ? self->wcap : 1024;
+        while (cap < nw)
+            cap *= 2;
+        uint16_t *w = realloc(self->wacc, cap * sizeof *w);
+        if (!w)
+            return;
+        self->wacc = w;
+        self->wcap = cap;
+    }
+    if (nw)
+        memset(self->wacc, 0, nw * sizeof *self->wacc);
+    self->wn = nw;
 }
 
 static void s_unit(td_cterm *v, size_t n)
@@ -196,6 +231,7 @@ int td_cluster_vectorize(td_cluster *self, td_txn *txn, const td_article *a,
     uint32_t gen = self->acc_gen;
     size_t n = 0, ntok;
     const td_cluster_opts *o = &self->o;
+    s_words_reset(self, td_terms_words(terms));
     const td_term *tok = td_terms_get(terms, TD_TERMS_TITLE, &ntok);
     n = s_tokens(self, tok, ntok, o->title_boost, 1.0, 0, 64, true, n);
     out->headline = s_same_text(a->title, a->body) || !a->body || !*a->body;

@@ -15,6 +15,8 @@
 #define BATCH_ARENA ((size_t)2 << 30)  /* postings of one batch */
 #define MAX_ENTITIES 64                /* entity terms per article */
 
+#define WLOCAL_NONE UINT32_MAX
+
 static uint32_t s_hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u;   /* FNV-1a: terms are short */
@@ -68,6 +70,7 @@ void td_index_destroy(td_index **self_p)
     free(self->local);
     free(self->lidx);
     free(self->lterm);
+    free(self->wlocal);
     free(self->order);
     td_ixw_flush_free(self->fl);
     free(self);
@@ -190,6 +193,19 @@ static int s_local_pos(td_ixw_local *l, uint32_t pos)
     return 0;
 }
 
+/* The local slot of token t, looked up once per word of the article
+ * (its other tokens only read wlocal). */
+static td_ixw_local *s_local_word(td_index *self, const td_term *t)
+{
+    uint32_t *w = t->word < self->wn ? &self->wlocal[t->word] : NULL;
+    if (w && *w)
+        return *w == WLOCAL_NONE ? NULL : &self->local[*w - 1];
+    td_ixw_local *l = s_local_get(self, t->stem, t->stem_len);
+    if (w)
+        *w = l ? (uint32_t)(l - self->local) + 1 : WLOCAL_NONE;
+    return l;
+}
+
 /* Gather one field's tokens into the local table (`self`; NULL: count
  * only); returns the indexed tokens, -1 when out of memory. The count does
  * not depend on the table (a term dropped from a huge article still
@@ -205,7 +221,7 @@ static long s_field(td_index *self, const td_term *tok, size_t ntok, uint32_t ba
         if (t->stop || !t->stem_len || t->stem_len > TD_IX_TERM_MAX)
             continue;   /* positions still count: phrases keep their gaps */
         n++;
-        td_ixw_local *l = self ? s_local_get(self, t->stem, t->stem_len) : NULL;
+        td_ixw_local *l = self ? s_local_word(self, t) : NULL;
         if (l) {
             if (title)
                 l->tt++;
@@ -259,9 +275,14 @@ static td_ixw_term *s_term_get(td_index *self, const char *term, size_t tlen, ui
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         td_ixw_term *t = self->slots[i];
         if (!t) {
-            t = td_arena_alloc(self->arena, sizeof *t);
-            if (!t || !(t->term = td_arena_strndup(self->arena, term, tlen)))
+            /* the term's bytes right after the entry: the prefetch of the
+             * entry (s_post) brings in what the comparison below reads */
+            t = td_arena_alloc(self->arena, sizeof *t + tlen + 1);
+            if (!t)
                 return NULL;
+            t->term = (char *)(t + 1);
+            memcpy(t->term, term, tlen);
+            t->term[tlen] = '\0';
             t->tlen = (uint32_t)tlen;
             t->hash = h;
             t->no = 0;   /* numbered by the flush (s_order_build) */
@@ -339,6 +360,20 @@ static long s_gather(td_index *self, const td_article *a, const td_terms *terms)
         for (size_t i = 0; i < self->lused; i++)
             self->local[self->lidx[i]].used = false;
         self->lused = 0;
+        size_t nw = td_terms_words(terms);
+        if (nw > self->wcap) {
+            size_t cap = self->wcap ? self->wcap : 1024;
+            while (cap < nw)
+                cap *= 2;
+            uint32_t *w = realloc(self->wlocal, cap * sizeof *w);
+            if (!w)
+                return -1;
+            self->wlocal = w;
+            self->wcap = cap;
+        }
+        if (nw)
+            memset(self->wlocal, 0, nw * sizeof *self->wlocal);
+        self->wn = nw;
     }
     size_t ntt, nbt;
     const td_term *tt = td_terms_get(terms, TD_TERMS_TITLE, &ntt);

@@ -46,6 +46,10 @@ struct td_index {
     size_t nlocal, lused;
     uint32_t *lidx;          /* used local slots, to clear them quickly */
     td_ixw_term **lterm;     /* the batch term of each used local slot */
+    uint32_t *wlocal;        /* per word of the article (td_term.word): its
+                              * local slot + 1, 0 not looked up yet,
+                              * WLOCAL_NONE dropped (a huge article) */
+    size_t wn, wcap;         /* the article's words, wlocal's room */
     /* postings held across commits until a flush (td_index_committed) */
     size_t held_docs;        /* documents of committed transactions held */
     size_t attempt_docs;     /* documents added by the current attempt */

@@ -38,7 +38,7 @@ struct td_terms {
     size_t nslots;
     /* td_terms_load: the words' strings and the words */
     td_term *words;
-    size_t wcap;
+    size_t wcap, nloaded;
 };
 
 td_terms *td_terms_new(void)
@@ -182,7 +182,7 @@ static int64_t s_intern(td_terms *self, const td_token *t)
         return -1;
     self->iw[self->nw] = (td_term){
         .norm = (const char *)(uintptr_t)norm, .stem = (const char *)(uintptr_t)stem,
-        .norm_len = t->norm_len, .stem_len = t->stem_len, .stop = t->stop};
+        .norm_len = t->norm_len, .stem_len = t->stem_len, .stop = t->stop, .word = self->nw};
     self->iwh[self->nw] = t->norm_hash;
     self->slot[at] = ++self->nw;
     return self->nw - 1;
@@ -397,6 +397,11 @@ const td_term *td_terms_get(const td_terms *self, td_terms_field f, size_t *n)
     return self->tok[f];
 }
 
+size_t td_terms_words(const td_terms *self)
+{
+    return self->interned ? self->nw : self->nloaded;
+}
+
 const td_body_print *td_terms_print(const td_terms *self)
 {
     return &self->print;
@@ -522,6 +527,7 @@ int td_terms_export(const td_terms *self, td_arena *arena, td_terms_wire *out)
 static int s_load(td_terms *self, const td_terms_wire *w)
 {
     self->interned = false;
+    self->nloaded = 0;
     self->used = 0;
     self->n[0] = self->n[1] = 0;
     memset(&self->print, 0, sizeof self->print);
@@ -550,9 +556,11 @@ static int s_load(td_terms *self, const td_terms_wire *w)
         if (stem + sl >= end + 1)
             return -1;
         self->words[i] = (td_term){.norm = p, .stem = stem, .norm_len = (uint32_t)nl,
-                                   .stem_len = (uint32_t)sl, .stop = w->stop[i] != 0};
+                                   .stem_len = (uint32_t)sl, .stop = w->stop[i] != 0,
+                                   .word = i};
         p = stem + sl + 1;
     }
+    self->nloaded = w->nwords;
     const uint32_t *num[2] = {w->title, w->body};
     size_t cnt[2] = {w->ntitle, w->nbody};
     for (int f = 0; f < 2; f++) {
@@ -585,6 +593,7 @@ int td_terms_load(td_terms *self, const td_terms_wire *w)
     if (s_load(self, w) == 0)
         return 0;
     self->n[0] = self->n[1] = 0;
+    self->nloaded = 0;
     memset(&self->print, 0, sizeof self->print);
     return -1;
 }

@@ -39,6 +39,9 @@ typedef struct {
     const char *stem;   /* stem, NUL-terminated */
     uint32_t norm_len, stem_len;
     bool stop;          /* stop word of the language */
+    uint32_t word;      /* its word's number, < td_terms_words(): tokens of
+                           one word (norm, stem and stop alike) share it, so
+                           a caller can work per word rather than per token */
 } td_term;
 
 /* The body's fingerprint for copy and rewrite detection: SimHash over word
@@ -66,6 +69,9 @@ int td_terms_build(td_terms *self, const char *title, const char *body, const ch
 
 /* The tokens of a field, in text order; *n gets their count. */
 const td_term *td_terms_get(const td_terms *self, td_terms_field f, size_t *n);
+
+/* The number of distinct words of the tokens (td_term.word is below it). */
+size_t td_terms_words(const td_terms *self);
 
 /* The body's fingerprint. */
 const td_body_print *td_terms_print(const td_terms *self);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -16,8 +17,44 @@
 #include "store_fixture.h"
 #include "terms.h"
 
+/* Tokens share a word number exactly when norm, stem and stop agree. */
+static void s_words_consistent(const td_terms *t)
+{
+    size_t nw = td_terms_words(t);
+    const td_term **first = calloc(nw ? nw : 1, sizeof *first);
+    assert_non_null(first);
+    size_t seen = 0;
+    for (int f = 0; f < 2; f++) {
+        size_t n;
+        const td_term *tok = td_terms_get(t, (td_terms_field)f, &n);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(tok[i].word < nw);
+            const td_term *w = first[tok[i].word];
+            if (!w) {
+                first[tok[i].word] = &tok[i];
+                seen++;
+                continue;
+            }
+            assert_string_equal(w->norm, tok[i].norm);
+            assert_string_equal(w->stem, tok[i].stem);
+            assert_int_equal(w->stop, tok[i].stop);
+        }
+    }
+    for (size_t i = 0; i < nw; i++)   /* different numbers, different words */
+        for (size_t j = i + 1; j < nw; j++)
+            if (first[i] && first[j])
+                assert_false(strcmp(first[i]->norm, first[j]->norm) == 0 &&
+                             strcmp(first[i]->stem, first[j]->stem) == 0 &&
+                             first[i]->stop == first[j]->stop);
+    assert_int_equal(seen, nw);   /* every number is some token's */
+    free(first);
+}
+
 static void s_same_terms(const td_terms *a, const td_terms *b)
 {
+    s_words_consistent(a);
+    s_words_consistent(b);
+    assert_int_equal(td_terms_words(a), td_terms_words(b));
     for (int f = 0; f < 2; f++) {
         size_t na, nb;
         const td_term *ta = td_terms_get(a, (td_terms_field)f, &na);
@@ -29,6 +66,7 @@ static void s_same_terms(const td_terms *a, const td_terms *b)
             assert_int_equal(ta[i].norm_len, tb[i].norm_len);
             assert_int_equal(ta[i].stem_len, tb[i].stem_len);
             assert_int_equal(ta[i].stop, tb[i].stop);
+            assert_int_equal(ta[i].word, tb[i].word);
         }
     }
     const td_body_print *pa = td_terms_print(a), *pb = td_terms_print(b);
