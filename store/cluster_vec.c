@@ -29,20 +29,34 @@ static int s_cmp_w(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Bottom-up merge sort of `n` keys, `tmp` as scratch; returns the sorted. */
-static uint64_t *s_msort_u64(uint64_t *a, uint64_t *tmp, size_t n)
+/* Sort `n` keys by their high 32 bits, stably: an LSD radix sort, a byte
+ * per pass, `tmp` as scratch; returns the sorted. Keys made in index order
+ * (low bits) come out ordered as whole keys. The merge sort it replaced
+ * mispredicted a branch per comparison; a pass whose byte is the same in
+ * every key (the exponents of weights of one magnitude) is skipped. */
+static uint64_t *s_rsort_hi32(uint64_t *a, uint64_t *tmp, size_t n)
 {
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = a[j] < a[i] ? a[j++] : a[i++];
-            while (i < mid)
-                tmp[k++] = a[i++];
-            while (j < hi)
-                tmp[k++] = a[j++];
+    uint32_t cnt[4][256];
+    memset(cnt, 0, sizeof cnt);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = (uint32_t)(a[i] >> 32);
+        cnt[0][k & 255]++;
+        cnt[1][k >> 8 & 255]++;
+        cnt[2][k >> 16 & 255]++;
+        cnt[3][k >> 24]++;
+    }
+    for (int b = 0; b < 4; b++) {
+        unsigned sh = 32 + 8 * (unsigned)b;
+        if (cnt[b][a[0] >> sh & 255] == n)
+            continue;
+        uint32_t at = 0;
+        for (int v = 0; v < 256; v++) {
+            uint32_t c = cnt[b][v];
+            cnt[b][v] = at;
+            at += c;
         }
+        for (size_t i = 0; i < n; i++)
+            tmp[cnt[b][a[i] >> sh & 255]++] = a[i];
         uint64_t *t = a;
         a = tmp;
         tmp = t;
@@ -80,7 +94,7 @@ void td_cluster_sort_w(td_cterm *v, size_t n, uint32_t *perm, size_t limit)
             perm[0] = 0;
         return;
     }
-    uint64_t *sorted = s_msort_u64(k, scratch, n);
+    uint64_t *sorted = s_rsort_hi32(k, scratch, n);
     td_cterm tmp[SORT_MAX];
     if (limit < n)
         n = limit;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cluster.h"
+#include "cluster_int.h"
 #include "db.h"
 #include "store_fixture.h"
 
@@ -360,9 +361,62 @@ static void test_scores_follow_centroid_changes(void **state)
     }
 }
 
+/* td_cluster_sort_w: heaviest first, equal weights in their old order, the
+ * permutation told, only `limit` written; checked against a plain stable
+ * insertion sort on vectors with many ties and weights of mixed sizes. */
+static void test_sort_by_weight(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 2, 3, 50, 255, 256, 257, 300, SORT_MAX};
+    static td_cterm v[SORT_MAX], want[SORT_MAX];
+    static uint32_t perm[SORT_MAX], want_perm[SORT_MAX];
+    srand(7);
+    for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+        for (int round = 0; round < 4; round++) {
+            size_t n = sizes[z];
+            for (size_t i = 0; i < n; i++) {
+                /* round 0: a few repeated values; 1: one magnitude; 2: many
+                 * magnitudes (every byte of the key differs); 3: all equal */
+                float w = round == 0   ? (float)(rand() % 7) / 4.0f
+                          : round == 1 ? 1.0f + (float)(rand() % 1000) / 1000.0f
+                          : round == 2 ? (float)ldexp((double)(rand() % 1000), rand() % 40 - 20)
+                                       : 0.5f;
+                v[i] = (td_cterm){.h = i + 1, .w = w};
+                want[i] = v[i];
+                want_perm[i] = (uint32_t)i;
+            }
+            for (size_t i = 1; i < n; i++)   /* stable: moves only past lighter */
+                for (size_t j = i; j > 0 && want[j - 1].w < want[j].w; j--) {
+                    td_cterm t = want[j];
+                    want[j] = want[j - 1];
+                    want[j - 1] = t;
+                    uint32_t p = want_perm[j];
+                    want_perm[j] = want_perm[j - 1];
+                    want_perm[j - 1] = p;
+                }
+            size_t limit = round == 3 ? n / 2 : SIZE_MAX;
+            td_cluster_sort_w(v, n, perm, limit);
+            size_t kept = limit < n ? limit : n;
+            for (size_t i = 0; i < kept; i++) {
+                assert_int_equal(v[i].h, want[i].h);
+                assert_int_equal(perm[i], want_perm[i]);
+            }
+        }
+    }
+    /* a negative weight is not from td_cluster_vectorize: sorted all the
+     * same, with no permutation told */
+    td_cterm neg[3] = {{.h = 1, .w = -1.0f}, {.h = 2, .w = 2.0f}, {.h = 3, .w = 0.5f}};
+    td_cluster_sort_w(neg, 3, perm, SIZE_MAX);
+    assert_int_equal(neg[0].h, 2);
+    assert_int_equal(neg[1].h, 3);
+    assert_int_equal(neg[2].h, 1);
+    assert_int_equal(perm[0], UINT32_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sort_by_weight),
         cmocka_unit_test_setup_teardown(test_index_scores_equal_stored_scores, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_scores_follow_centroid_changes, s_setup,
