@@ -420,7 +420,9 @@ static int s_post(td_index *self, uint32_t doc, uint32_t dl)
     for (size_t i = 0; i < self->lused; i++) {
         td_ixw_local *l = &self->local[self->lidx[i]];
         td_ix_posting p = {.doc = doc, .tt = l->tt, .tb = l->tb, .dl = dl, .npos = l->npos};
-        if (l->npos) {
+        if (l->npos == 1) {
+            p.pos1 = l->pos[0];
+        } else if (l->npos) {
             uint32_t *pos = td_arena_alloc(self->arena, l->npos * sizeof *pos);
             if (!pos)
                 return -1;

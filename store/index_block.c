@@ -203,10 +203,11 @@ size_t td_ix_pos_encode(const td_ix_posting *p, size_t n, unsigned char *out)
     unsigned char *w = out;
     for (size_t i = 0; i < n; i++) {
         uint32_t np = p[i].npos < TD_IX_MAX_POS ? p[i].npos : TD_IX_MAX_POS, last = 0;
+        const uint32_t *pos = td_ix_posting_pos(&p[i]);
         w += td_ix_put_varint(w, np);
         for (uint32_t k = 0; k < np; k++) {
-            w += td_ix_put_varint(w, p[i].pos[k] - last);
-            last = p[i].pos[k];
+            w += td_ix_put_varint(w, pos[k] - last);
+            last = pos[k];
         }
     }
     return (size_t)(w - out);

@@ -85,8 +85,18 @@ typedef struct {
     uint32_t tt, tb;         /* title / body term frequency */
     uint32_t dl;             /* document length in tokens */
     uint32_t npos;
-    const uint32_t *pos;     /* npos ascending positions */
+    uint32_t pos1;           /* the position, when pos is NULL and npos 1 */
+    const uint32_t *pos;     /* npos ascending positions (td_ix_posting_pos) */
 } td_ix_posting;
+
+/* A posting's positions. Most terms occur once in an article: their one
+ * position is kept in the posting itself (pos1, in what was padding), not
+ * in memory of its own that the index flush would miss in the cache for
+ * every posting. */
+static inline const uint32_t *td_ix_posting_pos(const td_ix_posting *p)
+{
+    return p->pos ? p->pos : &p->pos1;
+}
 
 /* A bound point: tf rounded up (UINT16_MAX: unbounded), dl rounded down. */
 typedef struct {

@@ -260,6 +260,40 @@ static void test_inline(void **state)
     assert_int_equal(td_ix_block_positions(buf, ilen - 1, NULL, 0, 39, got, 4), -1);
 }
 
+/* A posting with one position may keep it in the posting itself (pos1,
+ * no array): it encodes exactly as with an array, mixed with others. */
+static void test_one_position_inline(void **state)
+{
+    (void)state;
+    uint32_t three[3] = {4, TD_IX_BODY_POS + 9, TD_IX_BODY_POS + 700};
+    uint32_t one = TD_IX_BODY_POS + 42;
+    td_ix_posting inl[3] = {
+        {.doc = 10, .tb = 1, .dl = 90, .npos = 1, .pos1 = one},
+        {.doc = 11, .tt = 1, .tb = 2, .dl = 80, .npos = 3, .pos = three},
+        {.doc = 12, .tb = 1, .dl = 70, .npos = 1, .pos1 = 7},
+    };
+    uint32_t seven = 7;
+    td_ix_posting arr[3] = {inl[0], inl[1], inl[2]};
+    arr[0].pos = &one;
+    arr[0].pos1 = 0;
+    arr[2].pos = &seven;
+    arr[2].pos1 = 0;
+    unsigned char a[256], b[256];
+    assert_true(td_ix_pos_bound(inl, 3) <= sizeof a);
+    size_t la = td_ix_pos_encode(inl, 3, a), lb = td_ix_pos_encode(arr, 3, b);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    unsigned char buf[1024];
+    size_t len = td_ix_block_encode(inl, 3, buf);
+    uint32_t got[4];
+    assert_int_equal(td_ix_block_positions(buf, len, a, la, 0, got, 4), 1);
+    assert_int_equal(got[0], one);
+    assert_int_equal(td_ix_block_positions(buf, len, a, la, 2, got, 4), 1);
+    assert_int_equal(got[0], 7);
+    assert_int_equal(td_ix_block_positions(buf, len, a, la, 1, got, 4), 3);
+    assert_int_equal(got[2], TD_IX_BODY_POS + 700);
+}
+
 static void test_keys(void **state)
 {
     (void)state;
@@ -281,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_inline),
+        cmocka_unit_test(test_one_position_inline),
         cmocka_unit_test(test_bound_safe),
         cmocka_unit_test(test_widths),
         cmocka_unit_test(test_format2),
