@@ -18,6 +18,7 @@
 #include <xxhash.h>
 
 #include "cluster.h"
+#include "entity_tally.h"
 #include "ledger.h"
 #include "log.h"
 #include "provenance.h"
@@ -37,6 +38,7 @@
 struct td_assign {
     td_cluster *cluster;
     td_ledger *ledger;
+    td_etally *tally;   /* the transaction's entity records */
     /* records read only to compare or rewrite one at a time (the recent
      * articles' fingerprints, articles relinked or moved): reset after
      * each, so they do not pile up in the transaction's arena (up to 32
@@ -54,7 +56,8 @@ td_assign *td_assign_new(void)
     self->cluster = td_cluster_new(&o);
     self->ledger = td_ledger_new();
     self->scratch = td_arena_new(0);
-    if (!self->cluster || !self->ledger || !self->scratch)
+    self->tally = td_etally_new();
+    if (!self->cluster || !self->ledger || !self->scratch || !self->tally)
         td_assign_destroy(&self);
     return self;
 }
@@ -66,6 +69,7 @@ void td_assign_destroy(td_assign **self_p)
     td_cluster_destroy(&(*self_p)->cluster);
     td_ledger_destroy(&(*self_p)->ledger);
     td_arena_destroy(&(*self_p)->scratch);
+    td_etally_destroy(&(*self_p)->tally);
     free(*self_p);
     *self_p = NULL;
 }
@@ -73,16 +77,19 @@ void td_assign_destroy(td_assign **self_p)
 void td_assign_committed(td_assign *self)
 {
     td_cluster_committed(self->cluster);
+    td_etally_reset(self->tally);
 }
 
 void td_assign_aborted(td_assign *self)
 {
     td_cluster_aborted(self->cluster);
+    td_etally_reset(self->tally);
 }
 
 td_db_rc td_assign_flush(td_assign *self, td_txn *txn)
 {
-    return td_cluster_flush(self->cluster, txn);
+    td_db_rc rc = td_cluster_flush(self->cluster, txn);
+    return rc == TD_DB_OK ? td_etally_flush(self->tally, txn) : rc;
 }
 
 size_t td_assign_window_events(const td_assign *self)
@@ -190,28 +197,14 @@ static bool s_ent_has(const s_ent *set, long n, const char *key)
 }
 
 /* Count one more (delta +1) or one fewer (-1) article for an entity, and
- * link it to `event` when given. */
-static td_db_rc s_entity_touch(td_txn *txn, td_arena *arena, const s_ent *ent, int delta,
+ * link it to `event` when given (held by the tally until the commit). */
+static td_db_rc s_entity_touch(td_assign *self, td_txn *txn, const s_ent *ent, int delta,
                                const char *event)
 {
-    td_entity_rec rec;
-    td_db_rc rc = td_db_entity_get(txn, ent->key, arena, &rec);
-    if (rc == TD_DB_NOTFOUND && delta < 0) {
-        return TD_DB_OK;
-    } else if (rc == TD_DB_NOTFOUND) {
-        memset(&rec, 0, sizeof rec);
-        rec.name = ent->en->name;
-        rec.kind = ent->en->kind;
-    } else if (rc != TD_DB_OK) {
+    td_db_rc rc = td_etally_add(self->tally, txn, ent->key, ent->en->name, ent->en->kind, delta);
+    if (rc != TD_DB_OK)
         return rc;
-    }
-    if (delta < 0)
-        rec.articles = rec.articles > 0 ? rec.articles - 1 : 0;
-    else
-        rec.articles += (uint64_t)delta;
-    if ((rc = td_db_entity_put(txn, ent->key, &rec)) != TD_DB_OK)
-        return rc;
-    return event ? td_db_entity_link(txn, ent->key, event) : TD_DB_OK;
+    return event ? td_etally_link(self->tally, txn, ent->key, event) : TD_DB_OK;
 }
 
 /* ---- aggregates --------------------------------------------------------- */
@@ -839,8 +832,8 @@ static td_db_rc s_merge(td_assign *self, td_txn *txn, td_arena *arena, const cha
         if (ne < 0)
             return TD_DB_ERROR;
         for (long j = 0; j < ne; j++)
-            if ((rc = td_db_entity_link(txn, ents[j].key, ek.id)) != TD_DB_OK ||
-                (rc = td_db_entity_unlink(txn, ents[j].key, eg.id)) != TD_DB_OK)
+            if ((rc = td_etally_link(self->tally, txn, ents[j].key, ek.id)) != TD_DB_OK ||
+                (rc = td_etally_unlink(self->tally, txn, ents[j].key, eg.id)) != TD_DB_OK)
                 return rc;
     }
     unsigned char k[EA_KEY];
@@ -1001,7 +994,7 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
     if (n < 0)
         return TD_DB_ERROR;
     for (long i = 0; i < n; i++)
-        if ((rc = s_entity_touch(txn, arena, &ents[i], 1, a->event)) != TD_DB_OK)
+        if ((rc = s_entity_touch(self, txn, &ents[i], 1, a->event)) != TD_DB_OK)
             return rc;
     return TD_DB_OK;
 }
@@ -1059,11 +1052,11 @@ td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
         return TD_DB_ERROR;
     for (long i = 0; i < n_now; i++)
         if (!s_ent_has(before, n_before, now[i].key) &&
-            (rc = s_entity_touch(txn, arena, &now[i], 1, e.id)) != TD_DB_OK)
+            (rc = s_entity_touch(self, txn, &now[i], 1, e.id)) != TD_DB_OK)
             return rc;
     for (long i = 0; i < n_before; i++)
         if (!s_ent_has(now, n_now, before[i].key) &&
-            (rc = s_entity_touch(txn, arena, &before[i], -1, NULL)) != TD_DB_OK)
+            (rc = s_entity_touch(self, txn, &before[i], -1, NULL)) != TD_DB_OK)
             return rc;
 
     if (td_notices_add(notices, txn, TD_TOPIC_EVENT_UPDATED, e.id, e.id, e.story, e.title,
