@@ -76,36 +76,46 @@ static uint64_t s_hash(const char *s)
     return h ? h : 1;
 }
 
-/* ---- records ----------------------------------------------------------- */
-
-/* Doubles the record table when half full. -1 when out of memory. */
-static int s_rec_room(td_etally *self)
+/* A copy of an open-addressing table of `cap` entries of `size` bytes,
+ * each starting with its uint64_t hash (0: free), at twice the size; NULL
+ * when out of memory. Both tables below grow through it. */
+static void *s_doubled(const void *tab, size_t cap, size_t size)
 {
-    if (2 * (self->nrec + 1) <= self->rcap)
-        return 0;
-    size_t cap = self->rcap * 2;
-    s_rec *r = calloc(cap, sizeof *r);
-    if (!r)
-        return -1;
-    for (size_t i = 0; i < self->rcap; i++) {
-        if (!self->rec[i].h)
+    const unsigned char *from = tab;
+    size_t ncap = cap * 2;
+    unsigned char *to = calloc(ncap, size);
+    if (!to)
+        return NULL;
+    for (size_t i = 0; i < cap; i++) {
+        uint64_t h, o;
+        memcpy(&h, from + i * size, sizeof h);
+        if (!h)
             continue;
-        size_t j = self->rec[i].h & (cap - 1);
-        while (r[j].h)
-            j = (j + 1) & (cap - 1);
-        r[j] = self->rec[i];
+        size_t j = h & (ncap - 1);
+        for (;;) {
+            memcpy(&o, to + j * size, sizeof o);
+            if (!o)
+                break;
+            j = (j + 1) & (ncap - 1);
+        }
+        memcpy(to + j * size, from + i * size, size);
     }
-    free(self->rec);
-    self->rec = r;
-    self->rcap = cap;
-    return 0;
+    return to;
 }
+
+/* ---- records ----------------------------------------------------------- */
 
 /* The held record of `key`, read from the database at its first use. */
 static td_db_rc s_rec_get(td_etally *self, td_txn *txn, const char *key, s_rec **out)
 {
-    if (s_rec_room(self) != 0)
-        return TD_DB_ERROR;
+    if (2 * (self->nrec + 1) > self->rcap) {   /* half full: doubled */
+        s_rec *r = s_doubled(self->rec, self->rcap, sizeof *r);
+        if (!r)
+            return TD_DB_ERROR;
+        free(self->rec);
+        self->rec = r;
+        self->rcap *= 2;
+    }
     uint64_t h = s_hash(key);
     size_t j = h & (self->rcap - 1);
     for (; self->rec[j].h; j = (j + 1) & (self->rcap - 1))
@@ -180,34 +190,18 @@ td_db_rc td_etally_flush(td_etally *self, td_txn *txn)
 
 /* ---- links ----------------------------------------------------------------- */
 
-static int s_link_room(td_etally *self)
-{
-    if (2 * (self->nlink + 1) <= self->lcap)
-        return 0;
-    size_t cap = self->lcap * 2;
-    s_link *l = calloc(cap, sizeof *l);
-    if (!l)
-        return -1;
-    for (size_t i = 0; i < self->lcap; i++) {
-        if (!self->link[i].h)
-            continue;
-        size_t j = self->link[i].h & (cap - 1);
-        while (l[j].h)
-            j = (j + 1) & (cap - 1);
-        l[j] = self->link[i];
-    }
-    free(self->link);
-    self->link = l;
-    self->lcap = cap;
-    return 0;
-}
-
 /* The slot of the pair (key, event): its entry, or the free one (h 0)
  * it goes to; *h gets its hash. NULL when out of memory. */
 static s_link *s_link_find(td_etally *self, const char *key, const char *event, uint64_t *h)
 {
-    if (s_link_room(self) != 0)
-        return NULL;
+    if (2 * (self->nlink + 1) > self->lcap) {
+        s_link *l = s_doubled(self->link, self->lcap, sizeof *l);
+        if (!l)
+            return NULL;
+        free(self->link);
+        self->link = l;
+        self->lcap *= 2;
+    }
     uint64_t x = s_hash(key) * 0x9E3779B97F4A7C15ull ^ s_hash(event);
     *h = x ? x : 1;
     size_t j = *h & (self->lcap - 1);
