@@ -587,12 +587,15 @@ static td_db_rc s_provenance(td_assign *self, td_txn *txn, td_arena *arena, td_a
  * copy or rewrite that arrived before its source (`later_copy`: one with
  * the same body, found by its hash). They are relinked to `a`
  * (derived_from, duplicate_of) and stop counting as independent sources;
- * *moved tells how many did. `arena` is a scratch arena, reset for each
- * record read (nothing read here outlives its iteration). */
+ * their ids go to `moved` (room for st->n_recent + 1), *n_moved tells how
+ * many. `arena` is a scratch arena, reset for each record read (nothing
+ * read here outlives its iteration; the ids are the state's and the
+ * caller's). */
 static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, const td_fprint *fp,
-                         const td_cstate *st, const char *later_copy, uint32_t *moved)
+                         const td_cstate *st, const char *later_copy, const char **moved,
+                         uint32_t *n_moved)
 {
-    *moved = 0;
+    *n_moved = 0;
     /* in an in-order stream nothing of the event is later than `a` */
     if (a->published_at == TD_TIME_NONE || (!later_copy && a->published_at >= st->last))
         return TD_DB_OK;
@@ -644,7 +647,7 @@ static td_db_rc s_relink(td_txn *txn, td_arena *arena, const td_article *a, cons
         if ((rc = td_db_article_put(txn, &r)) != TD_DB_OK)
             return rc;
         td_debug("provenance %s relinked: %s of the late %s", rid, kind, a->id);
-        (*moved)++;
+        moved[(*n_moved)++] = rid;
     }
     return TD_DB_OK;
 }
@@ -683,7 +686,11 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
     bool derived = a->derived_id != NULL;
     int64_t old_last = e.last_seen;
     uint32_t relinked;
-    if ((rc = s_relink(txn, self->scratch, a, fp, &st, later_copy, &relinked)) != TD_DB_OK)
+    const char **moved = td_arena_alloc(arena, (st.n_recent + 1) * sizeof *moved);
+    if (!moved)
+        return TD_DB_ERROR;
+    if ((rc = s_relink(txn, self->scratch, a, fp, &st, later_copy, moved, &relinked)) !=
+        TD_DB_OK)
         return rc;
 
     td_cluster_merge(&st, v, arena);
@@ -716,6 +723,7 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
     if (s_set_aggregates(&e, &st, arena) != 0 || s_merge_entities(&e, a, &st, arena) != 0 ||
         td_ledger_add(self->ledger, &e, a, derived, arena) != 0)
         return TD_DB_ERROR;
+    td_ledger_unconfirm(&e, moved, relinked);
     if ((rc = td_db_event_put(txn, &e, old_last)) != TD_DB_OK ||
         (rc = td_cluster_put(self->cluster, txn, &st)) != TD_DB_OK)
         return rc;

@@ -207,6 +207,20 @@ int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool 
     return s_disputes(self, e, arena);
 }
 
+void td_ledger_unconfirm(td_event *e, const char *const *ids, size_t n)
+{
+    for (size_t j = 0; j < e->n_claims; j++) {
+        td_ledger_entry *x = &e->claims[j];
+        for (size_t k = 0; k < n && x->n_article_ids > 1; k++) {
+            size_t w = 0;
+            for (size_t i = 0; i < x->n_article_ids; i++)
+                if (strcmp(x->article_ids[i], ids[k]) != 0)
+                    x->article_ids[w++] = x->article_ids[i];
+            x->n_article_ids = w;   /* >= 1: a list never holds an id twice */
+        }
+    }
+}
+
 int td_ledger_merge(const td_ledger *self, td_event *e, const td_event *other, td_arena *arena)
 {
     td_ledger_entry *l = td_arena_alloc(arena, (e->n_claims + other->n_claims + 1) * sizeof *l);

@@ -39,6 +39,15 @@ const char *td_ledger_side(const td_ledger *self, const char *phrase);
 int td_ledger_add(const td_ledger *self, td_event *e, const td_article *a, bool derived,
                   td_arena *arena);
 
+/* The articles `ids` (n of them) were found to be copies or rewrites of
+ * another article of the event after they joined it (a late source,
+ * store/assign.c): they confirm nothing now. Each leaves the entries that
+ * another article also states; an entry only they state stays theirs
+ * (they were the first to state it, as a derived article's new figure is
+ * kept). Claimants stay: the claimant of a copy is its source's. Disputes
+ * are unchanged (no entry goes). */
+void td_ledger_unconfirm(td_event *e, const char *const *ids, size_t n);
+
 /* Fold the ledger of `other` (an event merged into `e`) into e->claims and
  * recompute `disputed`. Returns 0, -1 when out of arena memory. */
 int td_ledger_merge(const td_ledger *self, td_event *e, const td_event *other, td_arena *arena);
