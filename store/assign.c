@@ -86,10 +86,21 @@ void td_assign_aborted(td_assign *self)
     td_etally_reset(self->tally);
 }
 
-td_db_rc td_assign_flush(td_assign *self, td_txn *txn)
+static td_db_rc s_flush(td_txn *txn, void *arg)
 {
+    td_assign *self = arg;
     td_db_rc rc = td_cluster_flush(self->cluster, txn);
     return rc == TD_DB_OK ? td_etally_flush(self->tally, txn) : rc;
+}
+
+td_db_rc td_assign_flush(td_assign *self, td_txn *txn)
+{
+    /* In a child transaction: these writes come last, when the batch's
+     * list of dirty pages is longest, and LMDB inserts each page it
+     * dirties into that sorted list (mdb_mid2l_insert 6 us per article
+     * around 1M stored, against 2-4 before the entity tally wrote here);
+     * a child's list starts empty and joins its parent's in one merge. */
+    return td_txn_nested_own(txn, s_flush, self);
 }
 
 size_t td_assign_window_events(const td_assign *self)

@@ -681,18 +681,20 @@ static MDB_txn *s_tx(td_txn *t, td_dbi dbi)
     return s_part(t, s_dbi_env(dbi));
 }
 
-td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg)
+/* td_txn_nested (own: td_txn_nested_own). */
+static td_db_rc s_nested(td_txn *txn, td_db_write_fn fn, void *arg, bool own)
 {
     if (!txn->write || txn->failed)
         return txn->failed ? s_rc(txn->failed) : TD_DB_ERROR;
     /* nested transactions serve the index's writes: its part exists
-     * before nesting (no part may begin inside) */
-    if (txn->wenv == ENV_MAIN && !s_part(txn, ENV_INDEX))
+     * before nesting (no part may begin inside); a child of the own
+     * environment only leaves the other part alone (NULL inside fn) */
+    if (!own && txn->wenv == ENV_MAIN && !s_part(txn, ENV_INDEX))
         return s_rc(txn->failed);
     MDB_txn *parent[ENV_COUNT], *child[ENV_COUNT] = {NULL};
     for (int e = 0; e < ENV_COUNT; e++) {
         parent[e] = txn->txn[e];
-        if (!parent[e])
+        if (!parent[e] || (own && e != txn->wenv))
             continue;
         int mrc = mdb_txn_begin(txn->db->e[e].env, parent[e], 0, &child[e]);
         if (mrc) {
@@ -735,6 +737,16 @@ td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg)
         }
     }
     return TD_DB_OK;
+}
+
+td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg)
+{
+    return s_nested(txn, fn, arg, false);
+}
+
+td_db_rc td_txn_nested_own(td_txn *txn, td_db_write_fn fn, void *arg)
+{
+    return s_nested(txn, fn, arg, true);
 }
 
 /* Write the counters of environment e into its `meta`. */

@@ -227,6 +227,12 @@ td_db_rc td_db_index_write(td_db *self, td_db_write_fn fn, void *arg);
  * few thousand each. Cursors opened in fn must be closed in fn. */
 td_db_rc td_txn_nested(td_txn *txn, td_db_write_fn fn, void *arg);
 
+/* The same, nested in the transaction's own environment only: fn reaches
+ * no database of the other one (it fails the transaction if it tries).
+ * For the writer thread's end-of-batch writes, which must not begin the
+ * index environment's write transaction (the indexer thread holds it). */
+td_db_rc td_txn_nested_own(td_txn *txn, td_db_write_fn fn, void *arg);
+
 /* Begin a read-only snapshot (adopts a map grown by the writer). */
 td_db_rc td_db_read_begin(td_db *self, td_txn **txn_p);
 

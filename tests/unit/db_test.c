@@ -542,6 +542,62 @@ static void test_nested(void **state)
     s_rmtree(dir);
 }
 
+/* td_txn_nested_own: a child of the main environment alone. Its puts land
+ * with the parent's; the search index's databases are out of its reach
+ * (the writer thread must not begin the index's write transaction), and
+ * reaching for one fails the whole transaction. */
+static td_db_rc s_own_ok(td_txn *txn, void *arg)
+{
+    (void)arg;
+    s_nest first = {3000, 3010, false}, child = {3010, 3020, false};
+    td_db_rc rc = s_nest_puts(txn, &first);
+    return rc ? rc : td_txn_nested_own(txn, s_nest_puts, &child);
+}
+
+/* Articles arg->from..to and a term of the index. */
+static td_db_rc s_index_put(td_txn *txn, void *arg)
+{
+    td_db_rc rc = s_nest_puts(txn, arg);
+    return rc ? rc : td_txn_put(txn, TD_DBI_TERMS, "term", 4, "\0\0\0\1", 4);
+}
+
+static td_db_rc s_own_index(td_txn *txn, void *arg)
+{
+    return td_txn_nested_own(txn, s_index_put, arg);
+}
+
+static td_db_rc s_both_index(td_txn *txn, void *arg)
+{
+    return td_txn_nested(txn, s_index_put, arg);
+}
+
+static void test_nested_own(void **state)
+{
+    (void)state;
+    char *dir = s_tmpdir();
+    td_db_rc rc;
+    td_db *db = s_open(dir, false, 0, &rc);
+    assert_non_null(db);
+    assert_int_equal(s_write(db, s_own_ok, NULL), TD_DB_OK);
+    s_nest own = {4000, 4010, false}, both = {5000, 5010, false};
+    assert_int_not_equal(s_write(db, s_own_index, &own), TD_DB_OK);
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(db, &txn), TD_DB_OK);
+    assert_int_equal(td_txn_entries(txn, TD_DBI_ARTICLES), 20);
+    assert_int_equal(td_txn_get(txn, TD_DBI_ARTICLES, "n03015", 6, NULL), TD_DB_OK);
+    assert_int_equal(td_txn_get(txn, TD_DBI_ARTICLES, "n04000", 6, NULL), TD_DB_NOTFOUND);
+    assert_int_equal(td_txn_get(txn, TD_DBI_TERMS, "term", 4, NULL), TD_DB_NOTFOUND);
+    td_txn_end(&txn);
+    /* the same writes nested in both environments land */
+    assert_int_equal(s_write(db, s_both_index, &both), TD_DB_OK);
+    assert_int_equal(td_db_read_begin(db, &txn), TD_DB_OK);
+    assert_int_equal(td_txn_entries(txn, TD_DBI_ARTICLES), 30);
+    assert_int_equal(td_txn_get(txn, TD_DBI_TERMS, "term", 4, NULL), TD_DB_OK);
+    td_txn_end(&txn);
+    td_db_destroy(&db);
+    s_rmtree(dir);
+}
+
 /* ---- map growth ------------------------------------------------------------------ */
 
 static td_db_rc s_put_big(td_txn *txn, void *arg)
@@ -655,6 +711,7 @@ int main(void)
         cmocka_unit_test(test_rejects_and_counters),
         cmocka_unit_test(test_abort),
         cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_nested_own),
         cmocka_unit_test(test_map_growth),
         cmocka_unit_test(test_reader_beside_writer_and_lock),
     };
