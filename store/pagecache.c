@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,12 +22,11 @@ void td_pagecache_init(td_pagecache *self, int fd)
     self->job_error = 0;
 }
 
-/* Extends the file to `to` at least and faults [from, to) in page by
- * page. Returns 0 or the errno of the step that failed. Touches no field
+/* Extends the file to `to` at least and reads [from, to) into the page
+ * cache. Returns 0 or the errno of the step that failed. Touches no field
  * but the ones set before the thread started (fd, page). */
 static int s_prepare(const td_pagecache *self, uint64_t from, uint64_t to)
 {
-    uint64_t pg = (uint64_t)self->page;
     struct stat st;
     if (fstat(self->fd, &st) != 0)
         return errno;
@@ -41,18 +39,24 @@ static int s_prepare(const td_pagecache *self, uint64_t from, uint64_t to)
         if (fallocate(self->fd, 0, st.st_size, (off_t)(to - (uint64_t)st.st_size)) != 0)
             return errno;
     }
-    void *m = mmap(NULL, to - from, PROT_READ, MAP_SHARED, self->fd, (off_t)from);
-    if (m == MAP_FAILED)
-        return errno;
-    /* MADV_RANDOM: each fault reads its own page, no read-ahead window,
-     * so each page enters the cache as a folio of its own. A page LMDB
-     * pwrite()s before or while the fault comes is simply found in the
-     * cache (read-only mapping: nothing here writes) */
-    (void)madvise(m, to - from, MADV_RANDOM);
-    const volatile unsigned char *p = m;
-    for (uint64_t off = 0; off < to - from; off += pg)
-        (void)p[off];
-    munmap(m, to - from);
+    /* readahead(2) forces the range in page by page (the kernel's forced
+     * read-ahead allocates folios of the mapping's least order, one page
+     * for ext4), unlike the adaptive read-ahead of read() or a fault, and
+     * copies nothing to this process. It replaced faulting the range in
+     * through a read-only mapping advised MADV_RANDOM: on this project's
+     * machine (Linux 6.18, ext4) 1.1 us per page against 3.5, no mapping
+     * to tear down (munmap interrupts the other threads' CPUs to flush
+     * their TLBs), and random 4 KiB rewrites of pages cached either way
+     * sent 4 KiB per page to the disk (256 KiB-written pages: 231 KiB).
+     * The kernel caps one call at its read-ahead limit, so the range goes
+     * in steps no larger than the smallest usual limit. A page LMDB
+     * pwrite()s before or while this runs is simply found in the cache. */
+    const uint64_t step = (uint64_t)128 << 10;
+    for (uint64_t off = from; off < to; off += step) {
+        uint64_t n = to - off < step ? to - off : step;
+        if (readahead(self->fd, (off64_t)off, (size_t)n) != 0)
+            return errno;
+    }
     return 0;
 }
 

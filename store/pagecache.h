@@ -12,8 +12,8 @@
  * store's disk writes were 1,038 KiB per article for 98 KiB of write(2)
  * (docs/performance.md, "Results of stop 7"). A page that is already in
  * the cache keeps its folio, so the file is extended ahead of LMDB
- * (fallocate) and the new pages are read once through a mapping advised
- * MADV_RANDOM, which faults them in as single pages.
+ * (fallocate) and the new pages are read once with readahead(2), which
+ * brings them in as single pages (pagecache.c says why that call).
  *
  * Best effort: where the file system cannot allocate ahead (no fallocate,
  * disk full) nothing is prepared and LMDB writes as it always did; its
@@ -29,7 +29,7 @@
  * stored the disk received 118 KiB per article for 65 KiB of write(2);
  * with 256 MiB, 67 for 67 (docs/performance.md, "Results of stop 9").
  *
- * The work itself (fstat, fallocate, mmap, one fault per page, munmap) can
+ * The work itself (fstat, fallocate, readahead) can
  * run on a thread of its own (td_pagecache_start): done on the store's
  * writer thread, its bottleneck, it was 4.0-4.4 % of that thread's perf
  * samples during the push benchmark, while the machine's other core had
@@ -38,7 +38,7 @@
  * while the thread is busy, a later call hands over what is due then. The
  * thread's result (`ready`, `error`) is taken over by the caller's next
  * call, on the caller's thread, so the caller reads both without a lock.
- * Racing LMDB is harmless: the mapping is read-only, fallocate mode 0
+ * Racing LMDB is harmless: the thread only reads, fallocate mode 0
  * never changes bytes already written nor shortens the file, and a page
  * LMDB writes before the thread reaches it lands in whatever folio the
  * write makes (at worst the behaviour without this module).
