@@ -24,7 +24,7 @@ void td_pagecache_init(td_pagecache *self, int fd)
 
 /* Extends the file to `to` at least and reads [from, to) into the page
  * cache. Returns 0 or the errno of the step that failed. Touches no field
- * but the ones set before the thread started (fd, page). */
+ * but the one set before the thread started (fd). */
 static int s_prepare(const td_pagecache *self, uint64_t from, uint64_t to)
 {
     struct stat st;
