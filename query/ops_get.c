@@ -42,7 +42,9 @@ int td_op_event_get(td_qctx *ctx, const td_query *q)
     if (s_need(ctx, q->id, "id"))
         return -1;
     td_val raw;
-    td_db_rc rc = td_db_event_get(ctx->txn, q->id, &raw);
+    /* an event merged into another answers the one it went into (its id
+     * differs from the one asked) */
+    td_db_rc rc = td_db_event_get_moved(ctx->txn, q->id, &raw);
     if (rc)
         return s_lookup_fail(ctx, rc, "event", q->id);
     /* a large event's record embeds only its first article ids; all of

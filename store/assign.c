@@ -894,7 +894,9 @@ static td_db_rc s_merge(td_assign *self, td_txn *txn, td_arena *arena, const cha
     if (tkl && (rc = td_txn_del(txn, TD_DBI_EVENT_TIME, tk, tkl)) != TD_DB_OK &&
         rc != TD_DB_NOTFOUND)
         return rc;
+    /* its id keeps answering: event.get follows it to `keep` */
     if ((rc = td_txn_del(txn, TD_DBI_EVENTS, eg.id, strlen(eg.id))) != TD_DB_OK ||
+        (rc = td_db_event_moved_put(txn, eg.id, ek.id)) != TD_DB_OK ||
         (rc = td_cluster_del(self->cluster, txn, eg.id)) != TD_DB_OK)
         return rc;
     td_txn_counter_add(txn, TD_CTR_EVENTS, -1);

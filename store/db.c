@@ -30,6 +30,7 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
     "event_articles", "positions", "termdf", "retired", "df_log",
+    "event_moved",
 };
 
 /* The environments: the main one and the search index's postings
@@ -1265,6 +1266,28 @@ td_db_rc td_db_key_put(td_txn *t, const char *key, uint64_t hash, const char *ar
 td_db_rc td_db_event_get(td_txn *t, const char *id, td_val *raw)
 {
     return td_txn_get(t, TD_DBI_EVENTS, id, s_slen(id), raw);
+}
+
+td_db_rc td_db_event_get_moved(td_txn *t, const char *id, td_val *raw)
+{
+    td_db_rc rc = td_txn_get(t, TD_DBI_EVENTS, id, s_slen(id), raw);
+    td_val to = {.data = id, .len = s_slen(id)};
+    /* ids are never reused, so the chain has no cycle; the bound is for a
+     * damaged table */
+    for (int hop = 0; rc == TD_DB_NOTFOUND && hop < TD_DB_MOVED_HOPS; hop++) {
+        if ((rc = td_txn_get(t, TD_DBI_EVENT_MOVED, to.data, to.len, &to)) != TD_DB_OK)
+            return rc;
+        rc = td_txn_get(t, TD_DBI_EVENTS, to.data, to.len, raw);
+    }
+    return rc;
+}
+
+td_db_rc td_db_event_moved_put(td_txn *t, const char *gone, const char *into)
+{
+    size_t n = s_slen(into);
+    if (!s_slen(gone) || !n)
+        return TD_DB_BADVAL;
+    return td_txn_put(t, TD_DBI_EVENT_MOVED, gone, s_slen(gone), into, n);
 }
 
 size_t td_db_timekey(int64_t time, const char *id, unsigned char *out, size_t cap)

@@ -112,6 +112,7 @@ typedef enum {
     TD_DBI_TERMDF,       /* u32 BE term number -> u64 BE document frequency */
     TD_DBI_RETIRED,      /* u32 BE docno of a replaced version -> empty */
     TD_DBI_DF_LOG,       /* u64 BE record number -> one commit's df increments (dfstats.c) */
+    TD_DBI_EVENT_MOVED,  /* id of an event merged away -> id of the event it went into */
     TD_DBI_COUNT
 } td_dbi;
 
@@ -294,6 +295,13 @@ td_db_rc td_db_key_get(td_txn *txn, const char *key, td_arena *arena, uint64_t *
 td_db_rc td_db_key_put(td_txn *txn, const char *key, uint64_t hash, const char *article_id);
 
 td_db_rc td_db_event_get(td_txn *txn, const char *id, td_val *raw);
+/* Like td_db_event_get, but an id merged into another event answers the
+ * event it went into (through a chain of merges, at most
+ * TD_DB_MOVED_HOPS of them). */
+#define TD_DB_MOVED_HOPS 32
+td_db_rc td_db_event_get_moved(td_txn *txn, const char *id, td_val *raw);
+/* Record that event `gone` was merged into event `into`. */
+td_db_rc td_db_event_moved_put(td_txn *txn, const char *gone, const char *into);
 /* Store `e` and keep event_time in step: `old_last_seen` is the stored
  * event's last_seen (TD_TIME_NONE for a new event). */
 td_db_rc td_db_event_put(td_txn *txn, const td_event *e, int64_t old_last_seen);

@@ -353,6 +353,29 @@ static void s_entity_links(s_ctx *c)
     td_cur_close(&cur);
 }
 
+/* An event merged away names an event that exists, or one merged away in
+ * turn: td_db_event_get_moved reaches an event. */
+static void s_moved_events(s_ctx *c)
+{
+    td_cur *cur;
+    td_val k, v, ev;
+    char show[128];
+    if (td_cur_open(c->txn, TD_DBI_EVENT_MOVED, &cur) != TD_DB_OK)
+        return;
+    for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK;
+         rc = td_cur_next(cur, &k, &v)) {
+        char id[TD_DB_MAX_KEY + 1];
+        memcpy(id, k.data, k.len < TD_DB_MAX_KEY ? k.len : TD_DB_MAX_KEY);
+        id[k.len < TD_DB_MAX_KEY ? k.len : TD_DB_MAX_KEY] = '\0';
+        s_show(k.data, k.len, show, sizeof show);
+        if (td_txn_get(c->txn, TD_DBI_EVENTS, k.data, k.len, NULL) == TD_DB_OK)
+            s_problem(c, "event %s exists but is listed as merged away", show);
+        else if (td_db_event_get_moved(c->txn, id, &ev) != TD_DB_OK)
+            s_problem(c, "event %s was merged into no event that exists", show);
+    }
+    td_cur_close(&cur);
+}
+
 static void s_rejects(s_ctx *c)
 {
     td_cur *cur;
@@ -586,6 +609,7 @@ int td_verify(td_db *db, FILE *out, td_verify_report *report)
         s_problem(&c, "%llu idempotency keys for %llu articles", (unsigned long long)r->keys,
                   (unsigned long long)r->articles);
     s_entity_links(&c);
+    s_moved_events(&c);
     s_rejects(&c);
 
     s_counter(&c, TD_CTR_ARTICLES, r->articles, "articles");

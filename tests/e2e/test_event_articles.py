@@ -2,7 +2,8 @@
 articles than its record embeds still lists all of them in event.get (and
 in the search filter on the event), and two events that a later article
 shows to be one happening are merged, so that every article's event exists
-and lists it (docs/events.md)."""
+and lists it, and the merged-away id answers with the event it went into
+(docs/events.md)."""
 
 import os
 import sys
@@ -51,6 +52,8 @@ class EventArticlesTest(unittest.TestCase):
         self.submit(art("m-a1", "Wildfire spreads across the Orvell hills", t, "Wire"))
         self.submit(art("m-b1", "Residents of Tamsin told to leave their homes", t + 60000,
                         "Post"))
+        before = {self.c.result("article.get", id=a)["event"] for a in ("m-a1", "m-b1")}
+        self.assertEqual(len(before), 2, before)
         self.submit(art("m-b2", "Tamsin residents leave homes as the Orvell hills wildfire "
                         "spreads", t + 120000, "Daily"))
         self.submit(art("m-c1", "Orvell hills wildfire forces Tamsin residents from homes",
@@ -61,6 +64,11 @@ class EventArticlesTest(unittest.TestCase):
         e = self.c.result("event.get", id=events.pop())
         self.assertEqual(sorted(e["article_ids"]), sorted(got))
         self.assertEqual(e["articles"], 4)
+        # the event merged away answers with the one it went into
+        for old in before:
+            self.assertEqual(self.c.result("event.get", id=old)["id"], e["id"])
+        err = self.c.ask("event.get", id="no-such-event")
+        self.assertEqual(err["error"]["code"], "not_found", err)
         # the story lists only events that exist
         s = self.c.result("story.get", id=e["story"])
         self.assertIn(e["id"], [x["id"] for x in s["events"]])

@@ -1,6 +1,7 @@
 /* cluster_merge_test.c — events that turn out to be one happening are
  * merged (store/assign.c s_merge), and an event's record stays bounded
  * however many articles join it (the full list is in event_articles).
+ * A merged-away id keeps answering with the event it went into.
  * Through the real writer, as article.get / event.get show it. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,6 +70,17 @@ static void test_bridged_events_merge(void **state)
     /* one of the two events is gone, the other holds all four */
     const char *kept = a1.event, *gone = strcmp(kept, e1) == 0 ? e2 : e1;
     assert_false(s_event_exists(fx, gone));
+    /* the gone id still answers, with the event it went into */
+    td_txn *txn;
+    assert_int_equal(td_db_read_begin(fx->db, &txn), TD_DB_OK);
+    td_val raw;
+    td_event moved;
+    td_error err;
+    assert_int_equal(td_db_event_get_moved(txn, gone, &raw), TD_DB_OK);
+    assert_int_equal(td_event_decode(raw.data, raw.len, fx->arena, &moved, &err), 0);
+    assert_string_equal(moved.id, kept);
+    assert_int_equal(td_db_event_get_moved(txn, "no-such-event", &raw), TD_DB_NOTFOUND);
+    td_txn_end(&txn);
     td_event e = td_fx_event(fx, kept);
     assert_int_equal(e.articles, 4);
     assert_int_equal(e.n_article_ids, 4);

@@ -1,7 +1,7 @@
 /* store_verify_test.c — tidings' own consistency check (store/verify.c):
  * a database written by the writer is consistent, and each kind of damage
  * (a dropped article, a dangling key, a counter off by one, a dropped
- * event, a stray index doc) is found. Damage is done through the generic
+ * event, a stray index doc, a merged-away id leading nowhere) is found. Damage is done through the generic
  * td_txn_* calls, as a bug in a writer module would do it. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,6 +89,13 @@ static td_db_rc s_del_first_event(td_txn *txn, void *arg)
         snprintf(id, sizeof id, "%.*s", (int)k.len, (const char *)k.data);
     td_cur_close(&c);
     return rc ? rc : td_txn_del(txn, TD_DBI_EVENTS, id, strlen(id));
+}
+
+/* a merged-away id that leads nowhere */
+static td_db_rc s_dangling_move(td_txn *txn, void *arg)
+{
+    (void)arg;
+    return td_db_event_moved_put(txn, "e-gone", "e-nowhere");
 }
 
 /* the positions of the first posting block (format 3 keeps them apart) */
@@ -185,6 +192,11 @@ static void test_missing_event(void **state)
     test_damage(state, s_del_first_event);
 }
 
+static void test_dangling_move(void **state)
+{
+    test_damage(state, s_dangling_move);
+}
+
 static void test_missing_positions(void **state)
 {
     test_damage(state, s_del_positions);
@@ -201,6 +213,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stray_index_doc, s_setup, td_fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_event, s_setup, td_fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_positions, s_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_dangling_move, s_setup, td_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
