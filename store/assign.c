@@ -44,6 +44,7 @@ struct td_assign {
      * each, so they do not pile up in the transaction's arena (up to 32
      * fingerprints of several KiB per article, for a whole batch) */
     td_arena *scratch;
+    td_prov_tab *ptab;  /* the terms of the article being assigned, by hash */
 };
 
 td_assign *td_assign_new(void)
@@ -57,7 +58,8 @@ td_assign *td_assign_new(void)
     self->ledger = td_ledger_new();
     self->scratch = td_arena_new(0);
     self->tally = td_etally_new();
-    if (!self->cluster || !self->ledger || !self->scratch || !self->tally)
+    self->ptab = td_prov_tab_new();
+    if (!self->cluster || !self->ledger || !self->scratch || !self->tally || !self->ptab)
         td_assign_destroy(&self);
     return self;
 }
@@ -70,6 +72,7 @@ void td_assign_destroy(td_assign **self_p)
     td_ledger_destroy(&(*self_p)->ledger);
     td_arena_destroy(&(*self_p)->scratch);
     td_etally_destroy(&(*self_p)->tally);
+    td_prov_tab_destroy(&(*self_p)->ptab);
     free(*self_p);
     *self_p = NULL;
 }
@@ -956,6 +959,7 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
     if (td_cluster_vectorize(self->cluster, txn, a, terms, arena, &v) != 0 ||
         td_prov_fingerprint(a, terms, arena, &fp) != 0)
         return TD_DB_ERROR;
+    td_prov_tab_build(self->ptab, &fp);   /* for every comparison below */
     char *eid = NULL;
     td_cscore parts;
     size_t ncand = 0;

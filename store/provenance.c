@@ -196,23 +196,43 @@ static bool s_credits(const char *body, const char *src)
  * product of the two sentence counts. */
 #define TAB_BITS 12
 #define TAB_MAX (TD_PROV_SENTENCES * TD_PROV_TERMS)
-typedef struct {
+struct td_prov_tab {
     int16_t head[1 << TAB_BITS];
     uint32_t term[TAB_MAX];
     uint8_t sent[TAB_MAX];
     int16_t next[TAB_MAX];
-} s_tab;
+};
 
 static unsigned s_slot(uint32_t t)
 {
     return (t * 2654435761u) >> (32 - TAB_BITS);
 }
 
-static void s_tab_build(s_tab *tab, const td_fprint *f)
+td_prov_tab *td_prov_tab_new(void)
+{
+    return malloc(sizeof(td_prov_tab));
+}
+
+void td_prov_tab_destroy(td_prov_tab **self_p)
+{
+    if (self_p) {
+        free(*self_p);
+        *self_p = NULL;
+    }
+}
+
+/* Sentences compared: a fingerprint holds at most TD_PROV_SENTENCES (more
+ * only in a damaged record). */
+static uint32_t s_sentences(const td_fprint *f)
+{
+    return f->n_sent < TD_PROV_SENTENCES ? f->n_sent : TD_PROV_SENTENCES;
+}
+
+static void s_tab_fill(td_prov_tab *tab, const td_fprint *f)
 {
     memset(tab->head, 0xff, sizeof tab->head);
     int16_t n = 0;
-    for (uint32_t j = 0; j < f->n_sent && j < TD_PROV_SENTENCES; j++)
+    for (uint32_t j = 0; j < s_sentences(f); j++)
         for (uint8_t k = 0; k < f->sent_n[j] && n < TAB_MAX; k++) {
             unsigned h = s_slot(f->sent[j][k]);
             tab->term[n] = f->sent[j][k];
@@ -222,17 +242,26 @@ static void s_tab_build(s_tab *tab, const td_fprint *f)
         }
 }
 
-/* For each sentence of `a`, the best Dice overlap of its terms with a
- * sentence of `b` (`tb`: b's table): the mean of those, and the share of
- * a's sentences found (nearly) verbatim. */
-static double s_share(const td_fprint *a, const td_fprint *b, const s_tab *tb, double *mean)
+void td_prov_tab_build(td_prov_tab *tab, td_fprint *f)
 {
-    size_t same = 0;
-    double sum = 0;
+    s_tab_fill(tab, f);
+    f->tab = tab;
+}
+
+/* The best Dice overlap of each sentence of `a` with a sentence of `b`
+ * (a_best), and of each sentence of `b` with one of `a` (b_best; both
+ * with room for TD_PROV_SENTENCES), in one walk of a's terms
+ * through b's table `tb`: the overlap of two sentences is the same seen
+ * from either side. */
+static void s_best(const td_fprint *a, const td_fprint *b, const td_prov_tab *tb,
+                   double *a_best, double *b_best)
+{
     uint8_t common[TD_PROV_SENTENCES];
     uint8_t touched[TD_PROV_SENTENCES];
     uint32_t mark[TD_PROV_SENTENCES] = {0};
-    for (uint32_t i = 0; i < a->n_sent; i++) {
+    for (uint32_t j = 0; j < s_sentences(b); j++)
+        b_best[j] = 0;
+    for (uint32_t i = 0; i < s_sentences(a); i++) {
         size_t nt = 0;
         for (uint8_t k = 0; k < a->sent_n[i]; k++) {
             uint32_t t = a->sent[i][k];
@@ -254,12 +283,25 @@ static double s_share(const td_fprint *a, const td_fprint *b, const s_tab *tb, d
             double d = 2.0 * common[j] / (double)(a->sent_n[i] + b->sent_n[j]);
             if (d > best)
                 best = d;
+            if (d > b_best[j])
+                b_best[j] = d;
         }
-        sum += best;
-        same += best >= SAME_DICE;
+        a_best[i] = best;
     }
-    *mean = a->n_sent ? sum / a->n_sent : 0;
-    return a->n_sent ? (double)same / a->n_sent : 0;
+}
+
+/* The mean of `n` sentences' best overlaps, and the share of them found
+ * (nearly) verbatim. */
+static double s_share(const double *best, uint32_t n, double *mean)
+{
+    size_t same = 0;
+    double sum = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sum += best[i];
+        same += best[i] >= SAME_DICE;
+    }
+    *mean = n ? sum / n : 0;
+    return n ? (double)same / n : 0;
 }
 
 void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old,
@@ -272,19 +314,23 @@ void td_prov_compare(const td_fprint *nw, const char *body, const td_fprint *old
         return;
     if (nw->n_sent == 0 || old->n_sent == 0)
         return;
-    double mean_old;
-    s_tab *tab = malloc(sizeof *tab);
-    if (!tab)
+    double nw_best[TD_PROV_SENTENCES], old_best[TD_PROV_SENTENCES], mean_old;
+    td_prov_tab *own = NULL;
+    if (nw->tab)
+        s_best(old, nw, nw->tab, old_best, nw_best);
+    else if (old->tab)
+        s_best(nw, old, old->tab, nw_best, old_best);
+    else if ((own = td_prov_tab_new()) != NULL) {
+        s_tab_fill(own, old);
+        s_best(nw, old, own, nw_best, old_best);
+        free(own);
+    } else
         return;
-    s_tab_build(tab, old);
-    m->same = s_share(nw, old, tab, &m->overlap);
-    if (m->same < 0.5 && m->overlap < REWRITE_CREDIT) {
-        free(tab); /* too little in common for any verdict below */
-        return;
-    }
-    s_tab_build(tab, nw);
-    double same_old = s_share(old, nw, tab, &mean_old);
-    free(tab);
+    uint32_t n_nw = s_sentences(nw), n_old = s_sentences(old);
+    m->same = s_share(nw_best, n_nw, &m->overlap);
+    if (m->same < 0.5 && m->overlap < REWRITE_CREDIT)
+        return; /* too little in common for any verdict below */
+    double same_old = s_share(old_best, n_old, &mean_old);
     /* the credit cue is looked for only when it could make a rewrite */
     m->credit = body && m->overlap >= REWRITE_CREDIT && s_credits(body, old->source);
     bool similar_len = nw->ntok * 10 >= old->ntok * 9 && old->ntok * 10 >= nw->ntok * 9;

@@ -29,6 +29,10 @@
 #define TD_PROV_SENTENCES TD_FP_SENTENCES /* sentences fingerprinted per article */
 #define TD_PROV_TERMS TD_FP_TERMS         /* content terms kept per sentence */
 
+/* A fingerprint's terms by hash (provenance.c): built once for the new
+ * article, it serves all its comparisons. */
+typedef struct td_prov_tab td_prov_tab;
+
 typedef struct {
     uint64_t simhash;
     uint32_t ntok;            /* word tokens */
@@ -37,6 +41,7 @@ typedef struct {
     uint32_t n_sent;
     uint8_t *sent_n;          /* terms of each sentence */
     uint32_t (*sent)[TD_PROV_TERMS]; /* sorted term hashes of each sentence */
+    const td_prov_tab *tab;   /* td_prov_tab_build of this fingerprint, or NULL */
 } td_fprint;
 
 /* The verdict of comparing a new article with an earlier one. */
@@ -65,6 +70,14 @@ td_db_rc td_prov_exact(td_txn *txn, uint64_t body_hash, td_arena *arena, char **
 /* Make `id` the article a body hash leads to (an earlier original that
  * arrived after its copy). */
 td_db_rc td_prov_exact_set(td_txn *txn, uint64_t body_hash, const char *id);
+
+/* A table for td_prov_tab_build (about 22 KiB; NULL when out of memory). */
+td_prov_tab *td_prov_tab_new(void);
+void td_prov_tab_destroy(td_prov_tab **self_p);
+/* Fill `tab` from `f` and set f->tab: td_prov_compare then reads f's terms
+ * from it instead of building a table per comparison. `tab` must not be
+ * rebuilt while f is compared. */
+void td_prov_tab_build(td_prov_tab *tab, td_fprint *f);
 
 /* Compare the new article (fingerprint `nw`, cleaned body `body`) with an
  * earlier one `old`; fills *m (kind NULL when it is not derived from it).

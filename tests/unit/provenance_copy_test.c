@@ -1,7 +1,8 @@
 /* provenance_copy_test.c — copies and rewrites (store/provenance.c), as a
  * user sees them: a verbatim copy is a `copy`, a shortened one `trimmed`, a
  * paraphrase crediting the earlier outlet a `rewrite`, an independent report
- * of the same facts nothing; a source cannot derive from a later article. */
+ * of the same facts nothing; a source cannot derive from a later article.
+ * A table built once for one side gives the same verdicts. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -100,6 +101,66 @@ static void test_kinds(void **state)
     td_terms_destroy(&p);
 }
 
+/* The same match whether neither side, the new side or the earlier side
+ * has a table built (td_prov_tab_build), in either order of comparison. */
+static void s_same_with_tables(const td_fprint *nw, const char *body, const td_fprint *old)
+{
+    td_prov_tab *tab = td_prov_tab_new();
+    assert_non_null(tab);
+    td_fprint n = *nw, o = *old;
+    n.tab = o.tab = NULL;
+    td_prov_match plain, with_new, with_old;
+    td_prov_compare(&n, body, &o, &plain);
+    td_prov_tab_build(tab, &n);
+    td_prov_compare(&n, body, &o, &with_new);
+    n.tab = NULL;
+    td_prov_tab_build(tab, &o);
+    td_prov_compare(&n, body, &o, &with_old);
+    td_prov_match *both[] = {&with_new, &with_old};
+    for (int i = 0; i < 2; i++) {
+        assert_true(plain.overlap == both[i]->overlap);
+        assert_true(plain.same == both[i]->same);
+        assert_int_equal(plain.hamming, both[i]->hamming);
+        assert_int_equal(plain.credit, both[i]->credit);
+        assert_int_equal(plain.need_body, both[i]->need_body);
+        assert_true(plain.kind == both[i]->kind ||
+                    (plain.kind && both[i]->kind && strcmp(plain.kind, both[i]->kind) == 0));
+    }
+    td_prov_tab_destroy(&tab);
+    assert_null(tab);
+}
+
+static void test_tables(void **state)
+{
+    (void)state;
+    td_terms *p = td_terms_new();
+    td_arena *arena = td_arena_new(0);
+    td_fprint orig, copy, trim, rew, ind;
+    s_fp(p, arena, td_fx_quake, "Reuters", T0, &orig);
+    s_fp(p, arena, td_fx_quake, "Other", T0 + 1000, &copy);
+    s_fp(p, arena, s_trimmed, "Other", T0 + 2000, &trim);
+    s_fp(p, arena, td_fx_quake_rewrite, "Other", T0 + 3000, &rew);
+    s_fp(p, arena, s_independent, "Other", T0 + 4000, &ind);
+    const td_fprint *later[] = {&copy, &trim, &rew, &ind};
+    const char *bodies[] = {td_fx_quake, s_trimmed, td_fx_quake_rewrite, s_independent};
+    for (int i = 0; i < 4; i++) {
+        s_same_with_tables(later[i], bodies[i], &orig);
+        s_same_with_tables(later[i], NULL, &orig);
+        s_same_with_tables(&orig, td_fx_quake, later[i]);   /* the order check */
+        for (int j = 0; j < 4; j++)
+            s_same_with_tables(later[i], bodies[i], later[j]);
+    }
+    td_prov_match m;
+    td_prov_tab *tab = td_prov_tab_new();
+    td_prov_tab_build(tab, &rew);
+    td_prov_compare(&rew, td_fx_quake_rewrite, &orig, &m);
+    assert_non_null(m.kind);
+    assert_string_equal(m.kind, "rewrite");
+    td_prov_tab_destroy(&tab);
+    td_arena_destroy(&arena);
+    td_terms_destroy(&p);
+}
+
 /* A moderate overlap (4 of each sentence's 10 terms): a rewrite only with
  * the credit cue, which is in the body, so compared without the body it
  * asks for the body instead of a verdict. */
@@ -137,7 +198,7 @@ static void test_credit_needs_body(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_kinds),
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_kinds), cmocka_unit_test(test_tables),
                                        cmocka_unit_test(test_credit_needs_body)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
