@@ -695,7 +695,12 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
     } else if (rc) {
         return rc;
     }
-    if (!a->derived_id && (rc = s_provenance(self, txn, arena, a, fp, &st)) != TD_DB_OK)
+    /* the article's terms by hash, for its comparisons with the recent
+     * articles of the event */
+    td_fprint fpt = *fp;
+    if (st.n_recent)
+        td_prov_tab_build(self->ptab, &fpt);
+    if (!a->derived_id && (rc = s_provenance(self, txn, arena, a, &fpt, &st)) != TD_DB_OK)
         return rc;
     bool derived = a->derived_id != NULL;
     int64_t old_last = e.last_seen;
@@ -703,7 +708,7 @@ static td_db_rc s_join(td_assign *self, td_txn *txn, td_arena *arena, td_article
     const char **moved = td_arena_alloc(arena, (st.n_recent + 1) * sizeof *moved);
     if (!moved)
         return TD_DB_ERROR;
-    if ((rc = s_relink(txn, self->scratch, a, fp, &st, later_copy, moved, &relinked)) !=
+    if ((rc = s_relink(txn, self->scratch, a, &fpt, &st, later_copy, moved, &relinked)) !=
         TD_DB_OK)
         return rc;
 
@@ -959,7 +964,6 @@ td_db_rc td_assign_article(td_assign *self, td_txn *txn, td_arena *arena, td_art
     if (td_cluster_vectorize(self->cluster, txn, a, terms, arena, &v) != 0 ||
         td_prov_fingerprint(a, terms, arena, &fp) != 0)
         return TD_DB_ERROR;
-    td_prov_tab_build(self->ptab, &fp);   /* for every comparison below */
     char *eid = NULL;
     td_cscore parts;
     size_t ncand = 0;

@@ -38,6 +38,18 @@ static void s_fp(td_terms *p, td_arena *arena, const char *body, const char *sou
     assert_int_equal(td_prov_fingerprint(&a, p, arena, out), 0);
 }
 
+/* The original report and four later ones: a copy, a trimmed copy, a
+ * rewrite crediting it and an independent report. */
+static void s_five(td_terms *p, td_arena *arena, td_fprint *orig, td_fprint *copy,
+                   td_fprint *trim, td_fprint *rew, td_fprint *ind)
+{
+    s_fp(p, arena, td_fx_quake, "Reuters", T0, orig);
+    s_fp(p, arena, td_fx_quake, "Other", T0 + 1000, copy);
+    s_fp(p, arena, s_trimmed, "Other", T0 + 2000, trim);
+    s_fp(p, arena, td_fx_quake_rewrite, "Other", T0 + 3000, rew);
+    s_fp(p, arena, s_independent, "Other", T0 + 4000, ind);
+}
+
 /* Compared without the body (td_prov_compare's NULL body), the verdict is
  * the one with it, or none with need_body when only the credit cue in the
  * body could make it a rewrite. Returns need_body. */
@@ -66,11 +78,7 @@ static void test_kinds(void **state)
     td_terms *p = td_terms_new();
     td_arena *arena = td_arena_new(0);
     td_fprint orig, copy, trim, rew, ind;
-    s_fp(p, arena, td_fx_quake, "Reuters", T0, &orig);
-    s_fp(p, arena, td_fx_quake, "Other", T0 + 1000, &copy);
-    s_fp(p, arena, s_trimmed, "Other", T0 + 2000, &trim);
-    s_fp(p, arena, td_fx_quake_rewrite, "Other", T0 + 3000, &rew);
-    s_fp(p, arena, s_independent, "Other", T0 + 4000, &ind);
+    s_five(p, arena, &orig, &copy, &trim, &rew, &ind);
     td_prov_match m;
     td_prov_compare(&copy, td_fx_quake, &orig, &m);
     assert_non_null(m.kind);
@@ -136,11 +144,7 @@ static void test_tables(void **state)
     td_terms *p = td_terms_new();
     td_arena *arena = td_arena_new(0);
     td_fprint orig, copy, trim, rew, ind;
-    s_fp(p, arena, td_fx_quake, "Reuters", T0, &orig);
-    s_fp(p, arena, td_fx_quake, "Other", T0 + 1000, &copy);
-    s_fp(p, arena, s_trimmed, "Other", T0 + 2000, &trim);
-    s_fp(p, arena, td_fx_quake_rewrite, "Other", T0 + 3000, &rew);
-    s_fp(p, arena, s_independent, "Other", T0 + 4000, &ind);
+    s_five(p, arena, &orig, &copy, &trim, &rew, &ind);
     const td_fprint *later[] = {&copy, &trim, &rew, &ind};
     const char *bodies[] = {td_fx_quake, s_trimmed, td_fx_quake_rewrite, s_independent};
     for (int i = 0; i < 4; i++) {
