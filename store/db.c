@@ -1270,7 +1270,7 @@ td_db_rc td_db_event_get(td_txn *t, const char *id, td_val *raw)
 
 td_db_rc td_db_event_get_moved(td_txn *t, const char *id, td_val *raw)
 {
-    td_db_rc rc = td_txn_get(t, TD_DBI_EVENTS, id, s_slen(id), raw);
+    td_db_rc rc = td_db_event_get(t, id, raw);
     td_val to = {.data = id, .len = s_slen(id)};
     /* ids are never reused, so the chain has no cycle; the bound is for a
      * damaged table */

@@ -364,9 +364,10 @@ static void s_moved_events(s_ctx *c)
         return;
     for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK;
          rc = td_cur_next(cur, &k, &v)) {
-        char id[TD_DB_MAX_KEY + 1];
-        memcpy(id, k.data, k.len < TD_DB_MAX_KEY ? k.len : TD_DB_MAX_KEY);
-        id[k.len < TD_DB_MAX_KEY ? k.len : TD_DB_MAX_KEY] = '\0';
+        char id[TD_DB_MAX_KEY + 1];   /* LMDB keys are never longer */
+        size_t n = k.len < TD_DB_MAX_KEY ? k.len : TD_DB_MAX_KEY;
+        memcpy(id, k.data, n);
+        id[n] = '\0';
         s_show(k.data, k.len, show, sizeof show);
         if (td_txn_get(c->txn, TD_DBI_EVENTS, k.data, k.len, NULL) == TD_DB_OK)
             s_problem(c, "event %s exists but is listed as merged away", show);
