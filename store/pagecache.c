@@ -50,7 +50,10 @@ static int s_prepare(const td_pagecache *self, uint64_t from, uint64_t to)
      * sent 4 KiB per page to the disk (256 KiB-written pages: 231 KiB).
      * The kernel caps one call at its read-ahead limit, so the range goes
      * in steps no larger than the smallest usual limit. A page LMDB
-     * pwrite()s before or while this runs is simply found in the cache. */
+     * pwrite()s before or while this runs is simply found in the cache.
+     * It is best effort: under memory pressure the kernel stops early
+     * rather than reclaim, and a page left out costs only speed (LMDB's
+     * write caches it, in a larger folio). */
     const uint64_t step = (uint64_t)128 << 10;
     for (uint64_t off = from; off < to; off += step) {
         uint64_t n = to - off < step ? to - off : step;

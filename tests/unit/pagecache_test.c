@@ -1,7 +1,8 @@
 /* pagecache_test.c — store/pagecache.c: the file is extended ahead of what
  * LMDB uses, the new pages are in the page cache and read as zeros, what
  * was written before is left alone, nothing is redone while enough is
- * prepared, and a file that cannot be extended is reported, not damaged;
+ * prepared (readahead is best effort: see s_assert_prepared), and a file
+ * that cannot be extended is reported, not damaged;
  * the same with the preparation on its own thread (td_pagecache_start). */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -46,15 +47,28 @@ static size_t s_resident(int fd, uint64_t from, uint64_t to)
     return in;
 }
 
+/* The pages of [from, to) are in the cache: all but at most 1 in 64.
+ * readahead(2) is best effort: the kernel's read-ahead allocations give
+ * up instead of reclaiming memory, and a clean page may be reclaimed at
+ * any time, so a busy machine (the suite runs two tests at once) can
+ * leave a few out. A page left out costs only speed: LMDB's write caches
+ * it. */
+static void s_assert_prepared(int fd, uint64_t from, uint64_t to)
+{
+    size_t pages = (to - from) / (uint64_t)sysconf(_SC_PAGESIZE);
+    size_t in = s_resident(fd, from, to);
+    if (in < pages)
+        print_message("%zu of %zu pages resident\n", in, pages);
+    assert_true(in <= pages && in >= pages - pages / 64);
+}
+
 /* After the first preparation of a file holding `data` (USED bytes): the
  * file reaches the margin past it, those pages are in the cache, what was
  * there is untouched and the new pages are zeros. */
 static void s_check_first(int fd, const unsigned char *data)
 {
     assert_true(s_size(fd) >= USED + TD_PAGECACHE_AHEAD);
-    long pg = sysconf(_SC_PAGESIZE);
-    assert_int_equal(s_resident(fd, USED, USED + TD_PAGECACHE_AHEAD),
-                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    s_assert_prepared(fd, USED, USED + TD_PAGECACHE_AHEAD);
     static unsigned char back[USED];
     assert_int_equal(pread(fd, back, sizeof back, 0), (ssize_t)sizeof back);
     assert_memory_equal(back, data, sizeof back);
@@ -92,7 +106,6 @@ static void test_ahead(void **state)
     assert_int_equal(pc.error, 0);
     assert_true(got >= TD_PAGECACHE_AHEAD);
     s_check_first(fd, data);
-    long pg = sysconf(_SC_PAGESIZE);
 
     /* enough prepared: nothing to do; past half of it: more */
     assert_int_equal(td_pagecache_ahead(&pc, USED + 4096), 0);
@@ -107,7 +120,7 @@ static void test_ahead(void **state)
     assert_true(td_pagecache_ahead(&pc, used) > 0);
     assert_int_equal(pc.margin, 2 * jump);
     assert_true(s_size(fd) >= used + 2 * jump);
-    assert_int_equal(s_resident(fd, used, used + 2 * jump), 2 * jump / (uint64_t)pg);
+    s_assert_prepared(fd, used, used + 2 * jump);
     assert_int_equal(td_pagecache_ahead(&pc, used + jump / 2), 0);   /* still enough */
     close(fd);
 
@@ -150,7 +163,6 @@ static void test_thread(void **state)
     }
     assert_int_equal(td_pagecache_error(&pc), 0);
     s_check_first(fd, data);
-    long pg = sysconf(_SC_PAGESIZE);
 
     /* enough prepared: nothing handed over; past half of it: more */
     assert_int_equal(td_pagecache_ahead(&pc, USED + 4096), 0);
@@ -159,8 +171,7 @@ static void test_thread(void **state)
     td_pagecache_wait(&pc);
     assert_int_equal(td_pagecache_error(&pc), 0);
     assert_true(s_size(fd) >= used + TD_PAGECACHE_AHEAD);
-    assert_int_equal(s_resident(fd, used, used + TD_PAGECACHE_AHEAD),
-                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    s_assert_prepared(fd, used, used + TD_PAGECACHE_AHEAD);
     assert_int_equal(td_pagecache_ahead(&pc, used + 4096), 0);
 
     /* stopped (twice): calls are synchronous again, nothing to wait for */
@@ -169,8 +180,7 @@ static void test_thread(void **state)
     used += TD_PAGECACHE_AHEAD;
     assert_true(td_pagecache_ahead(&pc, used) > 0);
     assert_true(s_size(fd) >= used + TD_PAGECACHE_AHEAD);
-    assert_int_equal(s_resident(fd, used, used + TD_PAGECACHE_AHEAD),
-                     TD_PAGECACHE_AHEAD / (uint64_t)pg);
+    s_assert_prepared(fd, used, used + TD_PAGECACHE_AHEAD);
     close(fd);
 
     /* the thread's error reaches the caller; the file is left alone */
