@@ -38,7 +38,8 @@
 struct td_assign {
     td_cluster *cluster;
     td_ledger *ledger;
-    td_etally *tally;   /* the transaction's entity records */
+    td_etally *tally;   /* entity records and links not yet in their tables */
+    bool settle;        /* td_assign_flush's: the entity tables written now */
     /* records read only to compare or rewrite one at a time (the recent
      * articles' fingerprints, articles relinked or moved): reset after
      * each, so they do not pile up in the transaction's arena (up to 32
@@ -77,33 +78,50 @@ void td_assign_destroy(td_assign **self_p)
     *self_p = NULL;
 }
 
+void td_assign_begin(td_assign *self)
+{
+    td_cluster_aborted(self->cluster);
+    td_etally_begin(self->tally);
+}
+
 void td_assign_committed(td_assign *self)
 {
     td_cluster_committed(self->cluster);
-    td_etally_reset(self->tally);
+    td_etally_committed(self->tally);
 }
 
 void td_assign_aborted(td_assign *self)
 {
     td_cluster_aborted(self->cluster);
-    td_etally_reset(self->tally);
+    td_etally_aborted(self->tally);
 }
 
 static td_db_rc s_flush(td_txn *txn, void *arg)
 {
     td_assign *self = arg;
     td_db_rc rc = td_cluster_flush(self->cluster, txn);
-    return rc == TD_DB_OK ? td_etally_flush(self->tally, txn) : rc;
+    return rc == TD_DB_OK ? td_etally_flush(self->tally, txn, self->settle) : rc;
 }
 
-td_db_rc td_assign_flush(td_assign *self, td_txn *txn)
+td_db_rc td_assign_flush(td_assign *self, td_txn *txn, bool settle)
 {
+    self->settle = settle;
     /* In a child transaction: these writes come last, when the batch's
      * list of dirty pages is longest, and LMDB inserts each page it
      * dirties into that sorted list (mdb_mid2l_insert 6 us per article
      * around 1M stored, against 2-4 before the entity tally wrote here);
      * a child's list starts empty and joins its parent's in one merge. */
     return td_txn_nested_own(txn, s_flush, self);
+}
+
+bool td_assign_entities_waiting(const td_assign *self)
+{
+    return td_etally_waiting(self->tally);
+}
+
+td_db_rc td_assign_entities_load(td_assign *self, td_txn *txn)
+{
+    return td_etally_load(self->tally, txn);
 }
 
 size_t td_assign_window_events(const td_assign *self)

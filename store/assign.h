@@ -38,13 +38,24 @@ td_db_rc td_assign_update(td_assign *self, td_txn *txn, td_arena *arena,
                           const td_article *old, td_article *a, const td_terms *terms,
                           td_notices *notices);
 
+/* A write transaction's attempt starts: what an unfinished one left in
+ * memory is dropped. */
+void td_assign_begin(td_assign *self);
 /* The transaction with the assignments since the last call committed /
  * was abandoned (keep or roll back in-memory state). */
 void td_assign_committed(td_assign *self);
 void td_assign_aborted(td_assign *self);
-/* Write what the assigner keeps in memory during a transaction (document
- * frequencies); call at the end of every write transaction body. */
-td_db_rc td_assign_flush(td_assign *self, td_txn *txn);
+/* Write what the assigner keeps in memory during a transaction (clustering
+ * state, entity records); call at the end of every write transaction
+ * body. `settle`: nothing else is waiting, so the entity tables are
+ * brought up to date now rather than logged (entity_tally.h). */
+td_db_rc td_assign_flush(td_assign *self, td_txn *txn, bool settle);
+/* Entity changes may wait in their log (td_etally_waiting): an idle
+ * writer commits a transaction of td_assign_begin and td_assign_flush
+ * with `settle`. td_assign_entities_load reads the log back at start
+ * (td_etally_load). */
+bool td_assign_entities_waiting(const td_assign *self);
+td_db_rc td_assign_entities_load(td_assign *self, td_txn *txn);
 
 /* Events held in the in-memory candidate window (benchmarks, tests). */
 size_t td_assign_window_events(const td_assign *self);

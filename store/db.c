@@ -30,7 +30,7 @@ static const char *const s_dbi_names[TD_DBI_COUNT] = {
     "df",       "clusters", "prov",
     "postings", "terms",    "docs",          "docids",  "changes",
     "event_articles", "positions", "termdf", "retired", "df_log",
-    "event_moved",
+    "event_moved", "entity_log",
 };
 
 /* The environments: the main one and the search index's postings

@@ -113,6 +113,7 @@ typedef enum {
     TD_DBI_RETIRED,      /* u32 BE docno of a replaced version -> empty */
     TD_DBI_DF_LOG,       /* u64 BE record number -> one commit's df increments (dfstats.c) */
     TD_DBI_EVENT_MOVED,  /* id of an event merged away -> id of the event it went into */
+    TD_DBI_ENTITY_LOG,   /* u64 BE record number -> one commit's entity changes (entity_tally.c) */
     TD_DBI_COUNT
 } td_dbi;
 

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "log.h"
+#include "varint.h"
 
 /* The document count lives under a key no term can have (terms are
  * prefixed with a letter by their callers). */
@@ -415,30 +416,6 @@ static int s_cmp_key(const void *a, const void *b)
     return x->klen < y->klen ? -1 : x->klen > y->klen;
 }
 
-/* Unsigned LEB128, as the log writes its numbers. */
-static size_t s_put_varint(unsigned char *p, uint64_t x)
-{
-    size_t n = 0;
-    for (; x >= 0x80; x >>= 7)
-        p[n++] = (unsigned char)(x | 0x80);
-    p[n++] = (unsigned char)x;
-    return n;
-}
-
-static int s_get_varint(const unsigned char **p, const unsigned char *end, uint64_t *x)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
-        unsigned char b = *(*p)++;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *x = v;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* A record: the documents counted, then each key's length, bytes and
  * increment. Hand-written rather than msgpack: 33,000 tiny entries a
  * commit, read back only by s_load. */
@@ -447,16 +424,16 @@ int td_df_log_parse(const void *rec, size_t len, uint64_t *docs, td_df_log_fn fn
     const unsigned char *p = rec, *end = p + len;
     uint64_t d;
     *docs = 0;
-    if (!rec || s_get_varint(&p, end, &d) != 0)
+    if (!rec || td_varint_get(&p, end, &d) != 0)
         return -1;
     *docs = d;
     while (p < end) {
         uint64_t klen, delta;
-        if (s_get_varint(&p, end, &klen) != 0 || klen == 0 || klen > (size_t)(end - p))
+        if (td_varint_get(&p, end, &klen) != 0 || klen == 0 || klen > (size_t)(end - p))
             return -1;
         const unsigned char *key = p;
         p += klen;
-        if (s_get_varint(&p, end, &delta) != 0 || delta == 0 || delta > UINT32_MAX)
+        if (td_varint_get(&p, end, &delta) != 0 || delta == 0 || delta > UINT32_MAX)
             return -1;
         if (fn(key, (size_t)klen, (uint32_t)delta, arg) != 0)
             return -1;
@@ -479,13 +456,13 @@ static td_db_rc s_flush_log(td_df *self, td_txn *txn)
         self->buf = b;
         self->buf_cap = need;
     }
-    size_t n = s_put_varint(self->buf, self->docs_delta);
+    size_t n = td_varint_put(self->buf, self->docs_delta);
     for (size_t i = 0; i < self->n_dirty; i++) {
         const s_ent *e = &self->tab[self->dirty[i]];
-        n += s_put_varint(self->buf + n, e->klen);
+        n += td_varint_put(self->buf + n, e->klen);
         memcpy(self->buf + n, self->slab + e->off, e->klen);
         n += e->klen;
-        n += s_put_varint(self->buf + n, e->delta);
+        n += td_varint_put(self->buf + n, e->delta);
     }
     unsigned char k[8];
     s_put_be(k, 8, self->log_next);

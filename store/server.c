@@ -289,6 +289,20 @@ static void s_flush_index(td_store_server *self)
     self->flush_retry = td_mono_ms() + STALL_RETRY_MS;
 }
 
+/* Nothing waiting: write the entity changes logged while the store was
+ * behind into their tables (entity_tally.h). */
+static void s_settle(td_store_server *self)
+{
+    td_db_rc rc = td_writer_settle(self->writer);
+    if (rc == TD_DB_OK)
+        return;
+    /* they stay in the log, which the next commit reads back */
+    td_warn("entities: logged changes not written to their tables yet (%s); retrying in "
+            "%d ms",
+            td_db_strerror(rc), STALL_RETRY_MS);
+    self->flush_retry = td_mono_ms() + STALL_RETRY_MS;
+}
+
 int td_store_server_run(td_store_server *self)
 {
     zmq_pollitem_t items[1] = {{self->router, 0, ZMQ_POLLIN, 0}};
@@ -304,7 +318,8 @@ int td_store_server_run(td_store_server *self)
         } else if (td_writer_count(self->writer)) {
             int64_t left = self->batch_deadline - td_mono_ms();
             timeout = left > 0 ? (long)left : 0;
-        } else if (td_writer_index_held(self->writer)) {
+        } else if (td_writer_index_held(self->writer) ||
+                   td_writer_entities_waiting(self->writer)) {
             /* quiet for a batch window (their next submissions reach acked
              * producers' batches within it), then the flush */
             int64_t left = self->flush_retry - td_mono_ms();
@@ -329,9 +344,12 @@ int td_store_server_run(td_store_server *self)
             }
         } else if (td_writer_count(self->writer) && td_mono_ms() >= self->batch_deadline) {
             s_commit(self, false);
-        } else if (!td_writer_count(self->writer) && td_writer_index_held(self->writer) &&
-                   rc == 0 && td_mono_ms() >= self->flush_retry) {
-            s_flush_index(self);
+        } else if (!td_writer_count(self->writer) && rc == 0 &&
+                   td_mono_ms() >= self->flush_retry) {
+            if (td_writer_index_held(self->writer))
+                s_flush_index(self);
+            if (td_writer_entities_waiting(self->writer))
+                s_settle(self);
         }
         if (td_db_panicked(self->db)) {
             td_error("LMDB declared the environment unusable: exiting so that the "
@@ -352,6 +370,8 @@ int td_store_server_run(td_store_server *self)
     s_commit(self, false);
     if (td_writer_index_held(self->writer))
         s_flush_index(self);
+    if (td_writer_entities_waiting(self->writer))
+        s_settle(self);
     if (td_writer_count(self->writer))
         td_error("storage still full at exit: %zu feed message(s) not stored",
                  td_writer_count(self->writer));

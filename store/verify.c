@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "codec.h"
+#include "entity_tally.h"
 #include "index_block.h"
 #include "index_read.h"
 
@@ -333,24 +334,152 @@ static void s_keys(s_ctx *c)
     td_cur_close(&cur);
 }
 
+/* A link the entity log (entity_tally.h) makes or removes and the
+ * entity_events table does not show yet: the pair as the table keys it
+ * (entity, NUL, event) and the log's last word on it. */
+typedef struct {
+    char *pair;
+    size_t len;
+    size_t order;
+    bool linked;
+} s_pending;
+
+typedef struct {
+    s_ctx *c;
+    td_arena *arena;
+    s_pending *p;
+    size_t n, cap;
+    bool failed;
+} s_pending_set;
+
+static int s_pending_add(int op, const char *key, size_t klen, const char *s, size_t slen,
+                         int kind, void *arg)
+{
+    (void)kind;
+    s_pending_set *set = arg;
+    if (op != 'L' && op != 'U')
+        return 0;
+    if (set->n == set->cap) {
+        size_t cap = set->cap ? 2 * set->cap : 256;
+        s_pending *p = realloc(set->p, cap * sizeof *p);
+        if (!p) {
+            set->failed = true;
+            return -1;
+        }
+        set->p = p;
+        set->cap = cap;
+    }
+    char *pair = td_arena_alloc(set->arena, klen + 1 + slen);
+    if (!pair) {
+        set->failed = true;
+        return -1;
+    }
+    memcpy(pair, key, klen);
+    pair[klen] = '\0';
+    memcpy(pair + klen + 1, s, slen);
+    set->p[set->n] = (s_pending){.pair = pair, .len = klen + 1 + slen, .order = set->n,
+                                 .linked = op == 'L'};
+    set->n++;
+    return 0;
+}
+
+static int s_pending_cmp(const void *a, const void *b)
+{
+    const s_pending *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->pair, y->pair, n);
+    if (c || x->len != y->len)
+        return c ? c : (x->len < y->len ? -1 : 1);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+/* The log's links, the last change of each pair kept, sorted by pair. */
+static void s_pending_read(s_ctx *c, s_pending_set *set)
+{
+    td_cur *cur;
+    td_val k, v;
+    if (td_cur_open(c->txn, TD_DBI_ENTITY_LOG, &cur) != TD_DB_OK)
+        return;
+    for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK && !set->failed;
+         rc = td_cur_next(cur, &k, &v))
+        if (td_etally_log_parse(v.data, v.len, s_pending_add, set) != 0 && !set->failed) {
+            char show[128];
+            s_problem(c, "entity_log record %s is malformed", s_show(k.data, k.len, show,
+                                                                    sizeof show));
+        }
+    td_cur_close(&cur);
+    if (set->failed)
+        s_problem(c, "out of memory reading entity_log: its links are not checked");
+    qsort(set->p, set->n, sizeof *set->p, s_pending_cmp);
+    size_t w = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (w && set->p[w - 1].len == set->p[i].len &&
+            memcmp(set->p[w - 1].pair, set->p[i].pair, set->p[i].len) == 0)
+            w--;   /* a later change of the same pair wins */
+        set->p[w++] = set->p[i];
+    }
+    set->n = w;
+}
+
+static const s_pending *s_pending_find(const s_pending_set *set, const void *pair, size_t len)
+{
+    s_pending want = {.pair = (char *)pair, .len = len, .order = 0};
+    size_t lo = 0, hi = set->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        s_pending probe = set->p[mid];
+        probe.order = 0;
+        int cmp = s_pending_cmp(&probe, &want);
+        if (cmp == 0)
+            return &set->p[mid];
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static bool s_names_event(s_ctx *c, const void *pair, size_t len)
+{
+    const char *nul = memchr(pair, '\0', len);
+    size_t off = nul ? (size_t)(nul - (const char *)pair) + 1 : len;
+    return nul && off < len &&
+           td_txn_get(c->txn, TD_DBI_EVENTS, (const char *)pair + off, len - off, NULL) ==
+               TD_DB_OK;
+}
+
+/* Every link names an event, the links the entity log has not written
+ * yet included; a link naming none is fine when the log removes it. */
 static void s_entity_links(s_ctx *c)
 {
     td_cur *cur;
     td_val k, v;
     char show[128];
-    if (td_cur_open(c->txn, TD_DBI_ENTITY_EVENTS, &cur) != TD_DB_OK)
+    s_pending_set set = {.c = c, .arena = td_arena_new(0)};
+    if (!set.arena) {
+        s_problem(c, "out of memory: entity links not checked");
         return;
-    for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK;
-         rc = td_cur_next(cur, &k, &v)) {
-        const char *nul = memchr(k.data, '\0', k.len);
-        size_t off = nul ? (size_t)(nul - (const char *)k.data) + 1 : k.len;
-        if (!nul || off >= k.len ||
-            td_txn_get(c->txn, TD_DBI_EVENTS, (const char *)k.data + off, k.len - off,
-                       NULL) != TD_DB_OK)
-            s_problem(c, "entity link %s names no event",
-                      s_show(k.data, k.len, show, sizeof show));
     }
-    td_cur_close(&cur);
+    s_pending_read(c, &set);
+    if (td_cur_open(c->txn, TD_DBI_ENTITY_EVENTS, &cur) == TD_DB_OK) {
+        for (td_db_rc rc = td_cur_first(cur, &k, &v); rc == TD_DB_OK;
+             rc = td_cur_next(cur, &k, &v)) {
+            if (s_names_event(c, k.data, k.len))
+                continue;
+            const s_pending *p = s_pending_find(&set, k.data, k.len);
+            if (!p || p->linked)
+                s_problem(c, "entity link %s names no event",
+                          s_show(k.data, k.len, show, sizeof show));
+        }
+        td_cur_close(&cur);
+    }
+    for (size_t i = 0; i < set.n; i++)
+        if (set.p[i].linked && !s_names_event(c, set.p[i].pair, set.p[i].len))
+            s_problem(c, "entity link %s (in entity_log) names no event",
+                      s_show(set.p[i].pair, set.p[i].len, show, sizeof show));
+    free(set.p);
+    td_arena_destroy(&set.arena);
 }
 
 /* An event merged away names an event that exists, or one merged away in

@@ -42,6 +42,7 @@ struct td_writer {
     size_t n, cap, bytes;
     td_writer_totals totals, attempt;
     size_t hold_bytes;     /* held postings: no new articles past twice this */
+    bool more;             /* td_writer_commit's: further input is waiting */
 };
 
 td_writer *td_writer_new(td_db *db)
@@ -344,7 +345,7 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
     td_writer *self = arg;
     td_arena_reset(self->work);
     td_notices_reset(self->notices);
-    td_assign_aborted(self->assign);
+    td_assign_begin(self->assign);
     td_index_begin(self->index);
     td_indexer_begin(self->indexer);
     memset(&self->attempt, 0, sizeof self->attempt);
@@ -361,7 +362,9 @@ static td_db_rc s_apply(td_txn *txn, void *arg)
         if (rc != TD_DB_OK)
             return rc;
     }
-    return td_assign_flush(self->assign, txn);
+    /* an idle store brings the entity tables up to date at once; one
+     * that is behind logs their changes (entity_tally.h) */
+    return td_assign_flush(self->assign, txn, !self->more);
 }
 
 /* The held postings in docno order: what a recovery at start could not
@@ -388,7 +391,11 @@ td_db_rc td_writer_recover(td_writer *self)
     if (rc != TD_DB_OK)
         return rc;
     bool old = td_index_old_layout(probe);
+    /* entity changes a store stopped while behind left in their log */
+    rc = td_assign_entities_load(self->assign, probe);
     td_txn_end(&probe);
+    if (rc != TD_DB_OK)
+        return rc;
     if (old && (rc = td_db_write(self->db, s_apply_upgrade, &upgraded)) != TD_DB_OK)
         return rc;
     if (upgraded)
@@ -470,6 +477,7 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
     td_db_rc rc = s_backlog(self, sink);
     if (rc != TD_DB_OK)
         return rc;
+    self->more = more;
     rc = td_db_write(self->db, s_apply, self);
     if (rc == TD_DB_OK) {
         td_assign_committed(self->assign);
@@ -526,6 +534,30 @@ td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more
                  self->n, td_db_strerror(rc), lost);
     }
     s_reset(self);
+    return rc;
+}
+
+bool td_writer_entities_waiting(const td_writer *self)
+{
+    return td_assign_entities_waiting(self->assign);
+}
+
+static td_db_rc s_apply_settle(td_txn *txn, void *arg)
+{
+    td_writer *self = arg;
+    td_assign_begin(self->assign);
+    return td_assign_flush(self->assign, txn, true);
+}
+
+td_db_rc td_writer_settle(td_writer *self)
+{
+    if (self->n || !td_writer_entities_waiting(self))
+        return TD_DB_OK;
+    td_db_rc rc = td_db_write(self->db, s_apply_settle, self);
+    if (rc == TD_DB_OK)
+        td_assign_committed(self->assign);
+    else
+        td_assign_aborted(self->assign);
     return rc;
 }
 

@@ -46,7 +46,8 @@ size_t td_writer_bytes(const td_writer *self);
 
 /* Write the batch in one transaction (`more`: the store is behind its
  * input, so the search index may hold this batch's postings, see
- * td_writer_hold_index); once it has committed, hand its postings to the
+ * td_writer_hold_index, and the entity tables may wait, their changes
+ * logged, see entity_tally.h); once it has committed, hand its postings to the
  * indexer's thread and, without `more`, wait until it has written them
  * (transactions of their own: their failure is logged and retried, never
  * the batch's), send every acknowledgement (token != 0)
@@ -57,6 +58,12 @@ size_t td_writer_bytes(const td_writer *self);
  *  - any other failure: acked messages get `internal`, the batch is emptied.
  * Returns the transaction outcome. */
 td_db_rc td_writer_commit(td_writer *self, const td_writer_sink *sink, bool more);
+
+/* Entity changes logged while the store was behind (entity_tally.h) may
+ * wait: td_writer_settle writes them into the entity tables in a
+ * transaction of its own (the batch must be empty). */
+bool td_writer_entities_waiting(const td_writer *self);
+td_db_rc td_writer_settle(td_writer *self);
 
 /* Let the indexer's thread hold postings across commits made with `more`,
  * up to `docs` articles, `ms` milliseconds and `bytes` of memory (0: 160

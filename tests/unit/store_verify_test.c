@@ -1,7 +1,9 @@
 /* store_verify_test.c — tidings' own consistency check (store/verify.c):
  * a database written by the writer is consistent, and each kind of damage
  * (a dropped article, a dangling key, a counter off by one, a dropped
- * event, a stray index doc, a merged-away id leading nowhere) is found. Damage is done through the generic
+ * event, a stray index doc, a merged-away id leading nowhere, a link the
+ * entity log makes to no event, a malformed entity log record) is found,
+ * and a table link the entity log removes is not taken for damage. Damage is done through the generic
  * td_txn_* calls, as a bug in a writer module would do it. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -137,6 +139,42 @@ static td_db_rc s_del_positions(td_txn *txn, void *arg)
     return rc ? rc : td_txn_del(txn, TD_DBI_POSITIONS, key, kl);
 }
 
+/* entity_log records (entity_tally.h), keyed 0, 1, ... */
+static td_db_rc s_log_put(td_txn *txn, uint64_t n, const void *rec, size_t len)
+{
+    unsigned char k[8];
+    for (int i = 0; i < 8; i++)
+        k[i] = (unsigned char)(n >> (56 - 8 * i));
+    return td_txn_put(txn, TD_DBI_ENTITY_LOG, k, 8, rec, len);
+}
+
+/* a link to a merged-away event in the table, removed by the log (a store
+ * stopped before it wrote the entity tables): consistent */
+static td_db_rc s_link_logged_away(td_txn *txn, void *arg)
+{
+    (void)arg;
+    /* linked, then removed: the last change counts */
+    static const unsigned char rec[] = {1,   'L', 1,   'x', 6,   'e', '-', 'g', 'o', 'n',
+                                        'e', 'U', 1,   'x', 6,   'e', '-', 'g', 'o', 'n', 'e'};
+    td_db_rc rc = td_db_entity_link(txn, "x", "e-gone");
+    return rc ? rc : s_log_put(txn, 0, rec, sizeof rec);
+}
+
+/* the log links an event that does not exist */
+static td_db_rc s_logged_link_dangling(td_txn *txn, void *arg)
+{
+    (void)arg;
+    static const unsigned char rec[] = {1, 'L', 1, 'x', 9, 'e', '-', 'n', 'o', 'w', 'h', 'e', 'r', 'e'};
+    return s_log_put(txn, 0, rec, sizeof rec);
+}
+
+static td_db_rc s_log_malformed(td_txn *txn, void *arg)
+{
+    (void)arg;
+    static const unsigned char rec[] = {1, 'L', 200, 'x'};
+    return s_log_put(txn, 3, rec, sizeof rec);
+}
+
 static void s_expect(td_fx *fx, int want, uint64_t min_problems)
 {
     td_verify_report r;
@@ -197,6 +235,24 @@ static void test_dangling_move(void **state)
     test_damage(state, s_dangling_move);
 }
 
+static void test_logged_link_dangling(void **state)
+{
+    test_damage(state, s_logged_link_dangling);
+}
+
+static void test_log_malformed(void **state)
+{
+    test_damage(state, s_log_malformed);
+}
+
+/* A table link the log removes is not a problem. */
+static void test_link_logged_away(void **state)
+{
+    td_fx *fx = *state;
+    assert_int_equal(td_db_write(fx->db, s_link_logged_away, NULL), TD_DB_OK);
+    s_expect(fx, 0, 0);
+}
+
 static void test_missing_positions(void **state)
 {
     test_damage(state, s_del_positions);
@@ -214,6 +270,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_event, s_setup, td_fx_teardown),
         cmocka_unit_test_setup_teardown(test_missing_positions, s_setup, td_fx_teardown),
         cmocka_unit_test_setup_teardown(test_dangling_move, s_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_logged_link_dangling, s_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_log_malformed, s_setup, td_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_link_logged_away, s_setup, td_fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,119 @@
+"""Entity counts and links while the store is behind (store/entity_tally.h):
+a store working through a backlog logs each commit's entity changes and
+writes the entity tables later; once it has caught up, entity.get counts
+every stored article that names the entity and lists its events, also
+when the store was killed with changes only in the log."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+# small batches: a burst makes hundreds of commits, each with more waiting
+BEHIND = ["--batch-max", "5"]
+TOWNS = ["Kesselby", "Varnholm", "Ostrelund", "Brisach"]
+
+
+def article(i, tag):
+    town = TOWNS[i % len(TOWNS)]
+    return {"type": "article", "id": "%s-%04d" % (tag, i), "source": "Ledger Wire %d" % (i % 5),
+            "title": "Mayor Ilse Brandvik opens %s ferry pier %d" % (town, i),
+            "body": ("Mayor Ilse Brandvik opened the new ferry pier %d in %s on Tuesday. "
+                     "Ilse Brandvik said the pier would carry commuters from the spring. "
+                     "Harbour engineers in %s finished the work two weeks early."
+                     % (i, town, town)),
+            "published_at": 1767225600000 + (i // 40) * 86400000 * 9 + i * 60000}
+
+
+def paused_burst(c, n, tag):
+    """Push n articles while the store is stopped (SIGSTOP), so that it
+    wakes up behind, with full batches waiting."""
+    pid = c.daemons["store"].proc.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for i in range(n):
+            c.push(article(i, tag))
+        time.sleep(1.0)   # the ingest analyses and queues them on the link
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def verify(data_dir):
+    tool = os.path.join(harness.BUILD_DIR, "store", "tidings-verify")
+    return subprocess.run([tool, "--data", data_dir], capture_output=True, text=True)
+
+
+class EntityLogTest(unittest.TestCase):
+    def cluster(self, name):
+        c = harness.Cluster(name, extra={"store": list(BEHIND)}).start()
+        self.addCleanup(c.close)
+        return c
+
+    def caught_up(self, c):
+        """Wait until the article count stops moving and nothing waits."""
+        last = [None]
+
+        def quiet():
+            st = c.stats()
+            now = (st["articles"], st["counters"]["doc_unindexed"])
+            done = now == last[0] and now[1] == 0
+            last[0] = now
+            return done
+        c.wait_for(quiet, "the store caught up", timeout=120, interval=1.0)
+        return c.stats()["articles"]
+
+    def entity_name(self, c, article_id):
+        ents = c.result("article.get", id=article_id).get("entities") or []
+        names = [e["name"] for e in ents if "brandvik" in e["name"].lower()]
+        self.assertTrue(names, ents)
+        return names[0]
+
+    def assert_counts(self, c, stored_ids):
+        name = self.entity_name(c, stored_ids[0])
+        ent = c.result("entity.get", name=name)
+        self.assertEqual(ent["articles"], len(stored_ids), ent)
+        # every event of a stored article is listed (up to the reply's bound)
+        events = {c.result("article.get", id=i)["event"] for i in stored_ids[::25]}
+        listed = {e["id"] for e in ent["events"]}
+        if len(listed) < 50:
+            self.assertLessEqual(events, listed)
+        for town in TOWNS:
+            t = c.result("entity.get", name=town)
+            self.assertEqual(t["articles"], sum(1 for i in stored_ids
+                                                if TOWNS[int(i[-4:]) % len(TOWNS)] == town), t)
+
+    def test_1_backlog_then_counts(self):
+        c = self.cluster("elog")
+        paused_burst(c, 400, "el")
+        stored = self.caught_up(c)
+        self.assertEqual(stored, 400)
+        self.assertGreater(c.stats()["counters"]["commits"], 40)
+        self.assert_counts(c, ["el-%04d" % i for i in range(400)])
+        c.stop()
+        v = verify(c.data_dir)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+    def test_2_kill9_while_behind(self):
+        c = self.cluster("elog-kill9")
+        paused_burst(c, 1200, "ek")
+        c.wait_for(lambda: 0 < c.stats()["articles"] < 1200, "the store working through it",
+                   timeout=60, interval=0.05)
+        c.kill9("store")
+        c.start(("store",))
+        stored = self.caught_up(c)
+        ids = [i for i in ("ek-%04d" % n for n in range(1200))
+               if c.ask("article.get", id=i).get("ok")]
+        self.assertEqual(len(ids), stored)
+        self.assert_counts(c, ids)
+        c.stop()
+        v = verify(c.data_dir)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
