@@ -339,12 +339,10 @@ static int s_replay(int op, const char *key, size_t klen, const char *s, size_t 
     return c->rc == TD_DB_OK ? 0 : -1;
 }
 
-static uint64_t s_be_key(const td_val *k)
+/* A log record's number (its 8-byte big-endian key). */
+static uint64_t s_record_no(const td_val *k)
 {
-    uint64_t x = 0;
-    for (size_t i = 0; i < k->len && i < 8; i++)
-        x = x << 8 | ((const unsigned char *)k->data)[i];
-    return x;
+    return k->len == 8 ? td_db_u64_get(k->data) : 0;
 }
 
 /* The log's changes onto the records they changed: once, before the
@@ -366,9 +364,9 @@ static td_db_rc s_load(td_etally *self, td_txn *txn)
             if (c.rc != TD_DB_OK)
                 break;
             td_warn("entity_log record %llu is malformed: the rest of it is ignored",
-                    (unsigned long long)s_be_key(&k));
+                    (unsigned long long)s_record_no(&k));
         }
-        self->log_next = s_be_key(&k) + 1;
+        self->log_next = s_record_no(&k) + 1;
         self->logged++;
     }
     self->replaying = false;
@@ -479,8 +477,7 @@ td_db_rc td_etally_flush(td_etally *self, td_txn *txn, bool settle)
     if (!self->nops)
         return TD_DB_OK;
     unsigned char k[8];
-    for (int i = 0; i < 8; i++)
-        k[i] = (unsigned char)(self->log_next >> (56 - 8 * i));
+    td_db_u64_put(k, self->log_next);
     rc = td_txn_put(txn, TD_DBI_ENTITY_LOG, k, 8, self->ops, self->nops);
     if (rc == TD_DB_OK)
         self->flushed = FLUSH_LOG;

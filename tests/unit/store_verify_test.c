@@ -143,8 +143,7 @@ static td_db_rc s_del_positions(td_txn *txn, void *arg)
 static td_db_rc s_log_put(td_txn *txn, uint64_t n, const void *rec, size_t len)
 {
     unsigned char k[8];
-    for (int i = 0; i < 8; i++)
-        k[i] = (unsigned char)(n >> (56 - 8 * i));
+    td_db_u64_put(k, n);
     return td_txn_put(txn, TD_DBI_ENTITY_LOG, k, 8, rec, len);
 }
 
