@@ -40,7 +40,7 @@
 
 #define TD_DF_MAX_ENTRIES ((size_t)1 << 19)
 #define TD_DF_HELD_MAX (TD_DF_MAX_ENTRIES / 2)
-#define TD_DF_LOG_COMMITS 8
+#define TD_DF_LOG_COMMITS 32
 
 typedef struct td_df td_df;
 

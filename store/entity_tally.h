@@ -20,7 +20,7 @@
  * TD_ETALLY_LOG_COMMITS-th commit, or once more than TD_ETALLY_HELD_MAX
  * records and links are held. An idle store therefore writes the tables
  * at every commit, as before; a store working through a backlog writes
- * them every 16 commits, and a reader (entity.get) sees an entity's count
+ * them every 32 commits, and a reader (entity.get) sees an entity's count
  * and events as of the last of those until the backlog clears (the store
  * settles the log once it has been idle for a batch window).
  *
@@ -45,7 +45,7 @@
 
 #include "db.h"
 
-#define TD_ETALLY_LOG_COMMITS 16
+#define TD_ETALLY_LOG_COMMITS 32
 #define TD_ETALLY_HELD_MAX ((size_t)1 << 18)
 
 typedef struct td_etally td_etally;

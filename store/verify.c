@@ -345,7 +345,6 @@ typedef struct {
 } s_pending;
 
 typedef struct {
-    s_ctx *c;
     td_arena *arena;
     s_pending *p;
     size_t n, cap;
@@ -456,7 +455,7 @@ static void s_entity_links(s_ctx *c)
     td_cur *cur;
     td_val k, v;
     char show[128];
-    s_pending_set set = {.c = c, .arena = td_arena_new(0)};
+    s_pending_set set = {.arena = td_arena_new(0)};
     if (!set.arena) {
         s_problem(c, "out of memory: entity links not checked");
         return;
