@@ -69,12 +69,12 @@ int td_op_stats(td_qctx *ctx, const td_query *q)
 {
     (void)q;
     td_stats s;
-    td_counter counters[TD_CTR_COUNT];
+    td_counter counters[TD_DB_COUNTERS];
     memset(&s, 0, sizeof s);
     td_db_stats(ctx->txn, &s);
     /* fault and activity counters: written by the store in the same
      * transactions as the records they count (docs/reliability.md) */
-    s.n_counters = td_db_counters(ctx->txn, counters, TD_CTR_COUNT);
+    s.n_counters = td_db_counters(ctx->txn, counters, TD_DB_COUNTERS);
     s.counters = counters;
     s.uptime_s = (uint64_t)((td_mono_ms() - ctx->started_ms) / 1000);
     if (td_reply_ok_begin(ctx->pk) || td_stats_pack(ctx->pk, &s))

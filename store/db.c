@@ -1588,6 +1588,8 @@ size_t td_db_counters(td_txn *t, td_counter *out, size_t cap)
     if (n < cap)   /* stored articles search does not find yet (held postings) */
         out[n++] = (td_counter){s_ctr_names[TD_CTR_DOC_UNINDEXED],
                                 td_txn_counter(t, TD_CTR_DOC_UNINDEXED)};
+    if (n < cap)   /* commits whose entity changes entity.get does not show yet */
+        out[n++] = (td_counter){"entity_logged", td_txn_entries(t, TD_DBI_ENTITY_LOG)};
     for (int i = TD_CTR_REPORT_FIRST; i < TD_CTR_COUNT && n < cap; i++)
         out[n++] = (td_counter){s_ctr_names[i], td_txn_counter(t, (td_ctr)i)};
     return n;

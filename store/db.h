@@ -361,8 +361,11 @@ td_db_rc td_db_change_put(td_txn *txn, uint64_t seq, const void *val, size_t len
 /* Counts and sizes for `stats` (fills the db fields of `s`). */
 void td_db_stats(td_txn *txn, td_stats *s);
 
-/* The observability counters (TD_CTR_REPORT_FIRST onwards, plus map_grows)
- * as name/value pairs into out[0..cap); returns how many. Names are static. */
+/* The observability counters (TD_CTR_REPORT_FIRST onwards, plus
+ * map_grows, doc_unindexed and entity_logged, the entity log's records)
+ * as name/value pairs into out[0..cap); returns how many (at most
+ * TD_DB_COUNTERS). Names are static. */
+#define TD_DB_COUNTERS (TD_CTR_COUNT + 1)
 size_t td_db_counters(td_txn *txn, td_counter *out, size_t cap);
 
 /* The name of a counter in `meta` (static), NULL when out of range. */
