@@ -433,6 +433,19 @@ class Cluster:
     def stats(self):
         return self.result("stats")
 
+    def paused_burst(self, articles):
+        """Push the articles while the store is stopped (SIGSTOP), so that
+        it wakes up behind, with full batches waiting (however fast the
+        machine or slow the build)."""
+        pid = self.daemons["store"].proc.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            for a in articles:
+                self.push(a)
+            time.sleep(1.0)   # the ingest analyses and queues them on the link
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
     def wait_articles(self, n, timeout=REPLY_TIMEOUT):
         """Wait until stats counts at least n articles."""
         return self.wait_for(lambda: self.stats()["articles"] >= n and self.stats(),
@@ -452,6 +465,12 @@ class Cluster:
             if not cursor:
                 return items, pages
         raise AssertionError("%s never stopped paging" % op)
+
+
+def verify(data_dir):
+    """tidings-verify on a data directory (its store stopped)."""
+    tool = os.path.join(BUILD_DIR, "store", "tidings-verify")
+    return subprocess.run([tool, "--data", data_dir], capture_output=True, text=True)
 
 
 def receive(sock, until, timeout=REPLY_TIMEOUT):

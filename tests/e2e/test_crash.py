@@ -138,8 +138,7 @@ class CrashTest(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertIn("articles", out.stdout)
         # the project's own check: event/story links, keys, counters, index
-        tool = os.path.join(harness.BUILD_DIR, "store", "tidings-verify")
-        out = subprocess.run([tool, "--data", c.data_dir], capture_output=True, text=True)
+        out = harness.verify(c.data_dir)
         print(out.stdout.strip())
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 

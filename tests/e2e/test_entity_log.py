@@ -5,8 +5,6 @@ every stored article that names the entity and lists its events, also
 when the store was killed with changes only in the log."""
 
 import os
-import signal
-import subprocess
 import sys
 import time
 import unittest
@@ -28,24 +26,6 @@ def article(i, tag):
                      "Harbour engineers in %s finished the work two weeks early."
                      % (i, town, town)),
             "published_at": 1767225600000 + (i // 40) * 86400000 * 9 + i * 60000}
-
-
-def paused_burst(c, n, tag):
-    """Push n articles while the store is stopped (SIGSTOP), so that it
-    wakes up behind, with full batches waiting."""
-    pid = c.daemons["store"].proc.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        for i in range(n):
-            c.push(article(i, tag))
-        time.sleep(1.0)   # the ingest analyses and queues them on the link
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
-def verify(data_dir):
-    tool = os.path.join(harness.BUILD_DIR, "store", "tidings-verify")
-    return subprocess.run([tool, "--data", data_dir], capture_output=True, text=True)
 
 
 class EntityLogTest(unittest.TestCase):
@@ -90,7 +70,7 @@ class EntityLogTest(unittest.TestCase):
 
     def test_1_backlog_then_counts(self):
         c = self.cluster("elog")
-        paused_burst(c, 400, "el")
+        c.paused_burst(article(i, "el") for i in range(400))
         # while behind, commits log their entity changes (the counter says
         # how many entity.get does not show yet)
         logged = 0
@@ -103,12 +83,12 @@ class EntityLogTest(unittest.TestCase):
         self.assertGreater(c.stats()["counters"]["commits"], 40)
         self.assert_counts(c, ["el-%04d" % i for i in range(400)])
         c.stop()
-        v = verify(c.data_dir)
+        v = harness.verify(c.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
     def test_2_kill9_while_behind(self):
         c = self.cluster("elog-kill9")
-        paused_burst(c, 1200, "ek")
+        c.paused_burst(article(i, "ek") for i in range(1200))
         c.wait_for(lambda: 0 < c.stats()["articles"] < 1200, "the store working through it",
                    timeout=60, interval=0.05)
         c.kill9("store")
@@ -119,7 +99,7 @@ class EntityLogTest(unittest.TestCase):
         self.assertEqual(len(ids), stored)
         self.assert_counts(c, ids)
         c.stop()
-        v = verify(c.data_dir)
+        v = harness.verify(c.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 

@@ -47,11 +47,6 @@ def set_fault(word):
         os.unlink(SWITCH)
 
 
-def verify(data_dir):
-    tool = os.path.join(harness.BUILD_DIR, "store", "tidings-verify")
-    return subprocess.run([tool, "--data", data_dir], capture_output=True, text=True)
-
-
 class FaultTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -116,7 +111,7 @@ class FaultTest(unittest.TestCase):
         c.assert_alive()
 
         c.stop(which=("ingest", "query", "store"))
-        out = verify(c.data_dir)
+        out = harness.verify(c.data_dir)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         mdb_stat = shutil.which("mdb_stat")
         if mdb_stat:
@@ -178,7 +173,7 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(c.submit(article(50, "ix"))["status"], "stored")
         self.assertEqual(hits("reservoir"), 407)
         c.stop(which=("ingest", "query", "store"))
-        out = verify(c.data_dir)
+        out = harness.verify(c.data_dir)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
     def test_counters_in_stats(self):

@@ -4,8 +4,6 @@ commit loses nothing, and postings lost with a killed store are rebuilt
 from the stored articles at the next start."""
 
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,25 +31,6 @@ def article(i, tag):
             "published_at": 1767225600000 + i * 60000}
 
 
-def paused_burst(c, n, tag):
-    """Push n articles while the store is stopped (SIGSTOP), so that it
-    wakes up behind, with full batches waiting (however fast the machine
-    or slow the build)."""
-    pid = c.daemons["store"].proc.pid
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        for i in range(n):
-            c.push(article(i, tag))
-        time.sleep(1.0)   # the ingest analyses and queues them on the link
-    finally:
-        os.kill(pid, signal.SIGCONT)
-
-
-def verify(data_dir):
-    tool = os.path.join(harness.BUILD_DIR, "store", "tidings-verify")
-    return subprocess.run([tool, "--data", data_dir], capture_output=True, text=True)
-
-
 class IndexHoldTest(unittest.TestCase):
     def cluster(self, name, **kw):
         c = harness.Cluster(name, extra={"store": list(HOLD)}, **kw).start()
@@ -76,7 +55,7 @@ class IndexHoldTest(unittest.TestCase):
 
     def test_1_held_then_flushed(self):
         c = self.cluster("hold")
-        paused_burst(c, 600, "held")
+        c.paused_burst(article(i, "held") for i in range(600))
         self.settled(c, 600)
         ctr = self.counters(c)
         # several batches went into one flush while the store was behind
@@ -85,12 +64,12 @@ class IndexHoldTest(unittest.TestCase):
         self.assert_searchable(c, range(0, 600, 7))
         self.assertEqual(c.result("search", q="harbour crane", limit=1)["total"], 600)
         c.stop()
-        v = verify(c.data_dir)
+        v = harness.verify(c.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
     def test_2_kill9_while_held(self):
         c = self.cluster("hold-kill9")
-        paused_burst(c, 1500, "k9")
+        c.paused_burst(article(i, "k9") for i in range(1500))
         # kill the store while stored articles still wait for their postings
         seen = None
         deadline = time.monotonic() + 60
@@ -121,7 +100,7 @@ class IndexHoldTest(unittest.TestCase):
         self.assertEqual(c.result("search", q="harbour crane", limit=1)["total"], stored)
         self.assertIn("re-indexed from their stored text", c.logs())
         c.stop()
-        v = verify(c.data_dir)
+        v = harness.verify(c.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 
@@ -150,7 +129,7 @@ class IndexHoldFaultTest(unittest.TestCase):
         self.addCleanup(c.close)
         if "fault injection armed" not in c.logs():
             self.skipTest("built without TD_FAULT_INJECTION")
-        paused_burst(c, 400, "fl")
+        c.paused_burst(article(i, "fl") for i in range(400))
         c.wait_for(lambda: c.stats()["counters"]["doc_unindexed"] > 0, "held postings")
         self.set_fault("commit")
         # (write_failures is only written by the next commit that succeeds)
@@ -165,7 +144,7 @@ class IndexHoldFaultTest(unittest.TestCase):
         self.assertEqual(c.result("search", q="harbour crane", limit=1)["total"], 400)
         self.assertGreater(c.stats()["counters"]["write_failures"], 0)
         c.stop()
-        v = verify(c.data_dir)
+        v = harness.verify(c.data_dir)
         self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
 
