@@ -409,7 +409,8 @@ static void s_pending_read(s_ctx *c, s_pending_set *set)
     td_cur_close(&cur);
     if (set->failed)
         s_problem(c, "out of memory reading entity_log: its links are not checked");
-    qsort(set->p, set->n, sizeof *set->p, s_pending_cmp);
+    if (set->n)   /* set->p is NULL while empty */
+        qsort(set->p, set->n, sizeof *set->p, s_pending_cmp);
     size_t w = 0;
     for (size_t i = 0; i < set->n; i++) {
         if (w && set->p[w - 1].len == set->p[i].len &&
