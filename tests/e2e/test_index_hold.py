@@ -4,6 +4,7 @@ commit loses nothing, and postings lost with a killed store are rebuilt
 from the stored articles at the next start."""
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -116,6 +117,7 @@ class IndexHoldFaultTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         os.environ.pop("TIDINGS_TEST_FAULTS", None)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def set_fault(self, text):
         if text:
