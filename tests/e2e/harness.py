@@ -433,6 +433,21 @@ class Cluster:
     def stats(self):
         return self.result("stats")
 
+    def caught_up(self, waiting=("doc_unindexed",), what="the store caught up"):
+        """Wait until the article count stops moving and the named stats
+        counters (work the store holds while behind) are 0; returns the
+        article count."""
+        last = [None]
+
+        def quiet():
+            st = self.stats()
+            now = (st["articles"],) + tuple(st["counters"][k] for k in waiting)
+            done = now == last[0] and not any(now[1:])
+            last[0] = now
+            return done
+        self.wait_for(quiet, what, timeout=120, interval=1.0)
+        return self.stats()["articles"]
+
     def paused_burst(self, articles):
         """Push the articles while the store is stopped (SIGSTOP), so that
         it wakes up behind, with full batches waiting (however fast the
@@ -471,6 +486,14 @@ def verify(data_dir):
     """tidings-verify on a data directory (its store stopped)."""
     tool = os.path.join(BUILD_DIR, "store", "tidings-verify")
     return subprocess.run([tool, "--data", data_dir], capture_output=True, text=True)
+
+
+def assert_verified(test, data_dir):
+    """tidings-verify finds no problem (test: the unittest.TestCase);
+    returns its run."""
+    out = verify(data_dir)
+    test.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+    return out
 
 
 def receive(sock, until, timeout=REPLY_TIMEOUT):

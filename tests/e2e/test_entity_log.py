@@ -14,6 +14,8 @@ import harness  # noqa: E402
 
 # small batches: a burst makes hundreds of commits, each with more waiting
 BEHIND = ["--batch-max", "5"]
+# what a store that is behind holds back: postings and entity changes
+WAITING = ("doc_unindexed", "entity_logged")
 TOWNS = ["Kesselby", "Varnholm", "Ostrelund", "Brisach"]
 
 
@@ -33,20 +35,6 @@ class EntityLogTest(unittest.TestCase):
         c = harness.Cluster(name, extra={"store": list(BEHIND)}).start()
         self.addCleanup(c.close)
         return c
-
-    def caught_up(self, c):
-        """Wait until the article count stops moving and nothing waits."""
-        last = [None]
-
-        def quiet():
-            st = c.stats()
-            now = (st["articles"], st["counters"]["doc_unindexed"],
-                   st["counters"]["entity_logged"])
-            done = now == last[0] and now[1] == 0 and now[2] == 0
-            last[0] = now
-            return done
-        c.wait_for(quiet, "the store caught up", timeout=120, interval=1.0)
-        return c.stats()["articles"]
 
     def entity_name(self, c, article_id):
         ents = c.result("article.get", id=article_id).get("entities") or []
@@ -78,13 +66,12 @@ class EntityLogTest(unittest.TestCase):
         while time.monotonic() < deadline and c.stats()["articles"] < 400:
             logged = max(logged, c.stats()["counters"]["entity_logged"])
         self.assertGreater(logged, 0)
-        stored = self.caught_up(c)
+        stored = c.caught_up(WAITING)
         self.assertEqual(stored, 400)
         self.assertGreater(c.stats()["counters"]["commits"], 40)
         self.assert_counts(c, ["el-%04d" % i for i in range(400)])
         c.stop()
-        v = harness.verify(c.data_dir)
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        harness.assert_verified(self, c.data_dir)
 
     def test_2_kill9_while_behind(self):
         c = self.cluster("elog-kill9")
@@ -93,14 +80,13 @@ class EntityLogTest(unittest.TestCase):
                    timeout=60, interval=0.05)
         c.kill9("store")
         c.start(("store",))
-        stored = self.caught_up(c)
+        stored = c.caught_up(WAITING)
         ids = [i for i in ("ek-%04d" % n for n in range(1200))
                if c.ask("article.get", id=i).get("ok")]
         self.assertEqual(len(ids), stored)
         self.assert_counts(c, ids)
         c.stop()
-        v = harness.verify(c.data_dir)
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        harness.assert_verified(self, c.data_dir)
 
 
 if __name__ == "__main__":

@@ -111,8 +111,7 @@ class FaultTest(unittest.TestCase):
         c.assert_alive()
 
         c.stop(which=("ingest", "query", "store"))
-        out = harness.verify(c.data_dir)
-        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        harness.assert_verified(self, c.data_dir)
         mdb_stat = shutil.which("mdb_stat")
         if mdb_stat:
             out = subprocess.run([mdb_stat, "-a", c.data_dir], capture_output=True, text=True)
@@ -173,8 +172,7 @@ class FaultTest(unittest.TestCase):
         self.assertEqual(c.submit(article(50, "ix"))["status"], "stored")
         self.assertEqual(hits("reservoir"), 407)
         c.stop(which=("ingest", "query", "store"))
-        out = harness.verify(c.data_dir)
-        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        harness.assert_verified(self, c.data_dir)
 
     def test_counters_in_stats(self):
         c = self.cluster("faults-counters")

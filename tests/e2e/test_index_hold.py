@@ -65,8 +65,7 @@ class IndexHoldTest(unittest.TestCase):
         self.assert_searchable(c, range(0, 600, 7))
         self.assertEqual(c.result("search", q="harbour crane", limit=1)["total"], 600)
         c.stop()
-        v = harness.verify(c.data_dir)
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        harness.assert_verified(self, c.data_dir)
 
     def test_2_kill9_while_held(self):
         c = self.cluster("hold-kill9")
@@ -83,16 +82,7 @@ class IndexHoldTest(unittest.TestCase):
         c.kill9("store")
         c.start(("store",))
         # the ingest delivers what it still had queued to the new store
-        last = [None]
-
-        def quiet():
-            st = c.stats()
-            now = (st["articles"], st["counters"]["doc_unindexed"])
-            done = now == last[0] and now[1] == 0
-            last[0] = now
-            return done
-        c.wait_for(quiet, "the restarted store caught up", timeout=120, interval=1.0)
-        stored = c.stats()["articles"]
+        stored = c.caught_up(what="the restarted store caught up")
         self.assertGreaterEqual(stored, seen["articles"])
         # every stored article is found by its own word, once
         found = [i for i in range(1500) if c.ask("article.get", id="k9-%04d" % i).get("ok")]
@@ -101,8 +91,7 @@ class IndexHoldTest(unittest.TestCase):
         self.assertEqual(c.result("search", q="harbour crane", limit=1)["total"], stored)
         self.assertIn("re-indexed from their stored text", c.logs())
         c.stop()
-        v = harness.verify(c.data_dir)
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        harness.assert_verified(self, c.data_dir)
 
 
 class IndexHoldFaultTest(unittest.TestCase):
@@ -146,8 +135,7 @@ class IndexHoldFaultTest(unittest.TestCase):
         self.assertEqual(c.result("search", q="harbour crane", limit=1)["total"], 400)
         self.assertGreater(c.stats()["counters"]["write_failures"], 0)
         c.stop()
-        v = harness.verify(c.data_dir)
-        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        harness.assert_verified(self, c.data_dir)
 
 
 if __name__ == "__main__":
